@@ -1,0 +1,6 @@
+//! # rms: a rights-management PKI
+//!
+//! This facade re-exports the workspace's libraries under one name, so a service that embeds
+//! the whole flow needs a single dependency. Each library can also be used on its own.
+//!
+//! The top-level `examples/` folder belongs to this package.
