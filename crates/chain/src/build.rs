@@ -1,0 +1,423 @@
+//! Path building: a depth-first search from the leaf to a trust anchor through a pool of
+//! candidate issuers, checking every link on the way.
+//!
+//! At each step the issuer of the current certificate is searched first among the trust
+//! anchors, then in the pool, by name (RFC 5280 §7.1 comparison), candidates whose subject key
+//! identifier equals the certificate's authority key identifier first. A candidate already in
+//! the path (same subject and key) is skipped, which breaks cycles (RFC 4158 §5.2); a candidate
+//! that fails is abandoned for the next one, and when all fail the most specific error is
+//! reported ([`ChainError::rank`]). Depth and work are bounded ([`VerifyOptions`],
+//! [`Budget`](crate::Budget)).
+//!
+//! Checks per link (RFC 5280 §6.1, without policies, name constraints and revocation):
+//! - the authority key identifier, when present with the issuer's subject key identifier,
+//!   matches it;
+//! - the signature verifies with the issuer's key (see [`crate::signature`] for algorithms);
+//! - an intermediate issuer is a CA (basicConstraints cA), may sign certificates (keyUsage
+//!   keyCertSign when keyUsage is present), has no critical extension we do not process, and its
+//!   pathLenConstraint allows the non-self-issued intermediates below it (RFC 5280 §6.1.4 (l),
+//!   (m): self-issued certificates do not count);
+//! - with rights checks on, an intermediate holds the right to sub-enroll;
+//! - each certificate is within its validity window at the time the model says: the validation
+//!   time under the shell model, the issue time (notBefore) of what it signed under the chain
+//!   model.
+
+use rms_cert::Right;
+use rms_policy::Validity;
+use time::OffsetDateTime;
+
+use crate::error::{CertRef, ChainError, Position, most_specific};
+use crate::path::{check_window, issuer_time};
+use crate::signature::{KeyError, SigError, verify_signature};
+use crate::{Cert, Purpose, TrustAnchor, TrustAnchors, VerifiedPath, VerifyOptions};
+
+/// Builds and verifies a path from `leaf` to one of `anchors`, through any certificates of
+/// `pool` (in any order; duplicates, unrelated certificates and cycles are fine), at time `at`
+/// under `options`.
+///
+/// This is a pure function of its inputs: the time is passed in, never read. For repeated
+/// verifications with the same anchors, a [`Verifier`](crate::Verifier) caches verified paths.
+pub fn verify_path(
+    leaf: &Cert,
+    pool: &[Cert],
+    anchors: &TrustAnchors,
+    at: OffsetDateTime,
+    options: &VerifyOptions,
+) -> Result<VerifiedPath, ChainError> {
+    build(leaf, pool, anchors, at, options, options.purpose(), None)
+}
+
+/// Builds the path of `leaf` for `purpose`. With `license` (the validity of a license the leaf
+/// signed), the license is checked at `at` and the leaf at the time the model says.
+pub(crate) fn build(
+    leaf: &Cert,
+    pool: &[Cert],
+    anchors: &TrustAnchors,
+    at: OffsetDateTime,
+    options: &VerifyOptions,
+    purpose: Purpose,
+    license: Option<Validity>,
+) -> Result<VerifiedPath, ChainError> {
+    check_leaf(leaf, purpose, license.is_some())?;
+    let leaf_time = match license {
+        Some(window) => {
+            check_window(&window, at, options, CertRef::license)?;
+            issuer_time(options.model(), &window, at)
+        }
+        None => at,
+    };
+    check_window(&leaf.validity(), leaf_time, options, || {
+        leaf.at(Position::Path(0))
+    })?;
+    let mut search = Search {
+        pool,
+        anchors,
+        options,
+        purpose,
+        at,
+        path: vec![leaf],
+        signatures_left: options.budget().signatures(),
+        calls_left: options.budget().build_calls(),
+    };
+    let anchor = search.extend(issuer_time(options.model(), &leaf.validity(), at))?;
+    let certs = search.path.into_iter().cloned().collect();
+    Ok(VerifiedPath::new(certs, anchor.clone()))
+}
+
+/// What the leaf itself must satisfy, whatever its issuers.
+fn check_leaf(leaf: &Cert, purpose: Purpose, signs_license: bool) -> Result<(), ChainError> {
+    let at = || leaf.at(Position::Path(0));
+    let ext = leaf.extensions();
+    if let Some(oid) = ext.unsupported_critical {
+        return Err(ChainError::UnsupportedCriticalExtension { cert: at(), oid });
+    }
+    if purpose == Purpose::ServerLicensor && ext.rights.is_none() {
+        return Err(ChainError::NotServerLicensor { cert: at() });
+    }
+    if let Some(right) = purpose.leaf_right() {
+        if !ext.rights.is_some_and(|r| r.contains(right)) {
+            return Err(ChainError::MissingRight {
+                cert: at(),
+                right,
+                needed_for: needed_for(right),
+            });
+        }
+        if right == Right::SubEnroll {
+            check_can_issue(leaf, Position::Path(0))?;
+        }
+    }
+    if signs_license && ext.key_usage.is_some_and(|ku| !ku.digital_signature()) {
+        return Err(ChainError::DigitalSignatureNotAllowed { cert: at() });
+    }
+    Ok(())
+}
+
+fn needed_for(right: Right) -> &'static str {
+    match right {
+        Right::SubEnroll => "sign the certificate of a server licensor (sub-enroll)",
+        Right::IssuePublishingLicense => "sign publishing licenses",
+        Right::IssueUseLicense => "sign use licenses",
+        _ => "sign what it signed",
+    }
+}
+
+/// basicConstraints cA and keyUsage keyCertSign (when keyUsage is present).
+fn check_can_issue(cert: &Cert, position: Position) -> Result<(), ChainError> {
+    let ext = cert.extensions();
+    if !ext.basic_constraints.as_ref().is_some_and(|bc| bc.ca) {
+        return Err(ChainError::NotCa {
+            cert: cert.at(position),
+        });
+    }
+    if ext.key_usage.is_some_and(|ku| !ku.key_cert_sign()) {
+        return Err(ChainError::KeyCertSignNotAllowed {
+            cert: cert.at(position),
+        });
+    }
+    Ok(())
+}
+
+struct Search<'a> {
+    pool: &'a [Cert],
+    anchors: &'a TrustAnchors,
+    options: &'a VerifyOptions,
+    purpose: Purpose,
+    at: OffsetDateTime,
+    /// The partial path, leaf first.
+    path: Vec<&'a Cert>,
+    signatures_left: u32,
+    calls_left: u32,
+}
+
+impl<'a> Search<'a> {
+    /// Finds a verified way from the last certificate of the path to a trust anchor; its issuer
+    /// must be valid at `issuer_at`. On success the path holds the whole chain.
+    fn extend(&mut self, issuer_at: OffsetDateTime) -> Result<&'a TrustAnchor, ChainError> {
+        self.calls_left =
+            self.calls_left
+                .checked_sub(1)
+                .ok_or(ChainError::BuildBudgetExceeded {
+                    limit: self.options.budget().build_calls(),
+                })?;
+        let child_index = self.path.len().saturating_sub(1);
+        let Some(&child) = self.path.last() else {
+            return Err(ChainError::PathTooLong {
+                max_intermediates: self.options.max_intermediates(),
+            });
+        };
+        let child_at = || child.at(Position::Path(child_index));
+        let mut best: Option<ChainError> = None;
+
+        let anchors = self.anchors;
+        for anchor in anchors
+            .iter()
+            .filter(|a| a.cert().normalized_subject() == child.normalized_issuer())
+        {
+            match self.try_anchor(child, child_index, anchor, issuer_at) {
+                Ok(()) => return Ok(anchor),
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(e) => best = Some(most_specific(best, e)),
+            }
+        }
+
+        for candidate in self.candidates(child) {
+            if self.path.iter().any(|c| c.same_key_and_subject(candidate)) {
+                continue;
+            }
+            match self.try_intermediate(child, child_index, candidate, issuer_at) {
+                Ok(anchor) => return Ok(anchor),
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(e) => best = Some(most_specific(best, e)),
+            }
+        }
+
+        Err(best.unwrap_or_else(|| ChainError::UnknownIssuer {
+            cert: child_at(),
+            issuer: child.issuer().to_string(),
+        }))
+    }
+
+    /// Pool certificates named as `child`'s issuer, without duplicates, those whose key
+    /// identifier matches first.
+    fn candidates(&self, child: &Cert) -> Vec<&'a Cert> {
+        let mut found: Vec<&'a Cert> = Vec::new();
+        for cert in self.pool {
+            if cert.normalized_subject() == child.normalized_issuer()
+                && !found.iter().any(|c| c.fingerprint() == cert.fingerprint())
+            {
+                found.push(cert);
+            }
+        }
+        let aki = child.extensions().authority_key_id.as_deref();
+        found.sort_by_key(|c| match (aki, c.extensions().subject_key_id.as_deref()) {
+            (Some(a), Some(s)) if a == s => 0,
+            (Some(_), Some(_)) => 2,
+            _ => 1,
+        });
+        found
+    }
+
+    fn try_anchor(
+        &mut self,
+        child: &Cert,
+        child_index: usize,
+        anchor: &TrustAnchor,
+        issuer_at: OffsetDateTime,
+    ) -> Result<(), ChainError> {
+        let issuer = anchor.cert();
+        check_key_ids(child, child_index, issuer, Position::Anchor)?;
+        self.check_signature(child, child_index, issuer, Position::Anchor)?;
+        if self.options.check_anchor_validity() {
+            check_window(&issuer.validity(), issuer_at, self.options, || {
+                issuer.at(Position::Anchor)
+            })?;
+        }
+        Ok(())
+    }
+
+    fn try_intermediate(
+        &mut self,
+        child: &Cert,
+        child_index: usize,
+        candidate: &'a Cert,
+        issuer_at: OffsetDateTime,
+    ) -> Result<&'a TrustAnchor, ChainError> {
+        let index = self.path.len();
+        let position = Position::Path(index);
+        // The path holds the leaf and `index - 1` intermediates; the candidate would be one
+        // more.
+        if index > self.options.max_intermediates() {
+            return Err(ChainError::PathTooLong {
+                max_intermediates: self.options.max_intermediates(),
+            });
+        }
+        check_key_ids(child, child_index, candidate, position)?;
+        self.check_signature(child, child_index, candidate, position)?;
+        self.check_issuer(candidate, index)?;
+        check_window(&candidate.validity(), issuer_at, self.options, || {
+            candidate.at(position)
+        })?;
+        self.path.push(candidate);
+        let next_at = issuer_time(self.options.model(), &candidate.validity(), self.at);
+        let result = self.extend(next_at);
+        if result.is_err() {
+            self.path.pop();
+        }
+        result
+    }
+
+    /// What an intermediate issuer at `index` must satisfy.
+    fn check_issuer(&self, cert: &Cert, index: usize) -> Result<(), ChainError> {
+        let position = Position::Path(index);
+        let ext = cert.extensions();
+        check_can_issue(cert, position)?;
+        if let Some(oid) = ext.unsupported_critical {
+            return Err(ChainError::UnsupportedCriticalExtension {
+                cert: cert.at(position),
+                oid,
+            });
+        }
+        if let Some(path_len) = ext
+            .basic_constraints
+            .as_ref()
+            .and_then(|bc| bc.path_len_constraint)
+        {
+            let below = self
+                .path
+                .iter()
+                .skip(1)
+                .filter(|c| !c.is_self_issued())
+                .count();
+            if below > usize::from(path_len) {
+                return Err(ChainError::PathLenExceeded {
+                    cert: cert.at(position),
+                    path_len,
+                    below,
+                });
+            }
+        }
+        if self.purpose.checks_rights() && !ext.rights.is_some_and(|r| r.contains(Right::SubEnroll))
+        {
+            return Err(ChainError::MissingRight {
+                cert: cert.at(position),
+                right: Right::SubEnroll,
+                needed_for: needed_for(Right::SubEnroll),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_signature(
+        &mut self,
+        child: &Cert,
+        child_index: usize,
+        issuer: &Cert,
+        issuer_position: Position,
+    ) -> Result<(), ChainError> {
+        self.signatures_left =
+            self.signatures_left
+                .checked_sub(1)
+                .ok_or(ChainError::SignatureBudgetExceeded {
+                    limit: self.options.budget().signatures(),
+                })?;
+        verify_cert_signature(
+            child,
+            Position::Path(child_index),
+            issuer,
+            issuer_position,
+            self.options.min_rsa_bits(),
+        )
+    }
+}
+
+/// The authority key identifier of `child`, when present with the subject key identifier of
+/// `issuer`, must equal it.
+fn check_key_ids(
+    child: &Cert,
+    child_index: usize,
+    issuer: &Cert,
+    issuer_position: Position,
+) -> Result<(), ChainError> {
+    let aki = child.extensions().authority_key_id.as_deref();
+    let ski = issuer.extensions().subject_key_id.as_deref();
+    match (aki, ski) {
+        (Some(a), Some(s)) if a != s => Err(ChainError::KeyIdentifierMismatch {
+            cert: child.at(Position::Path(child_index)),
+            issuer: issuer.at(issuer_position),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Verifies the signature of `child` with the key of `issuer`.
+fn verify_cert_signature(
+    child: &Cert,
+    child_position: Position,
+    issuer: &Cert,
+    issuer_position: Position,
+    min_rsa_bits: usize,
+) -> Result<(), ChainError> {
+    let key = issuer
+        .public_key()
+        .map_err(|e| key_error(e, issuer.at(issuer_position), min_rsa_bits))?;
+    let bad = || ChainError::BadSignature {
+        cert: child.at(child_position),
+        issuer: issuer.at(issuer_position),
+    };
+    let signature = child.certificate().signature().as_bytes().ok_or_else(bad)?;
+    verify_signature(
+        key,
+        child.certificate().signature_algorithm(),
+        None,
+        child.tbs_der(),
+        signature,
+        min_rsa_bits,
+    )
+    .map_err(|e| signature_error(e, child.at(child_position), issuer.at(issuer_position)))
+}
+
+/// A key that could not be used, attributed to its holder.
+pub(crate) fn key_error(error: KeyError, holder: CertRef, min_rsa_bits: usize) -> ChainError {
+    match error {
+        KeyError::Unsupported(algorithm) => ChainError::UnsupportedKey {
+            cert: holder,
+            algorithm,
+        },
+        KeyError::Invalid(reason) => ChainError::InvalidKey {
+            cert: holder,
+            reason,
+        },
+        KeyError::RsaTooSmall(bits) => ChainError::RsaKeyTooSmall {
+            cert: holder,
+            bits,
+            min: min_rsa_bits,
+        },
+    }
+}
+
+/// A signature that was not accepted: about the signed object, or about the signer's key.
+pub(crate) fn signature_error(error: SigError, signed: CertRef, signer: CertRef) -> ChainError {
+    match error {
+        SigError::UnsupportedAlgorithm(algorithm) => ChainError::UnsupportedSignatureAlgorithm {
+            cert: signed,
+            algorithm,
+        },
+        SigError::BadParameters(reason) => ChainError::InvalidSignatureParameters {
+            cert: signed,
+            reason,
+        },
+        SigError::KeyMismatch => ChainError::SignatureKeyMismatch {
+            cert: signed,
+            issuer: signer,
+        },
+        SigError::RsaTooSmall { bits, min } => ChainError::RsaKeyTooSmall {
+            cert: signer,
+            bits,
+            min,
+        },
+        SigError::Invalid => ChainError::BadSignature {
+            cert: signed,
+            issuer: signer,
+        },
+    }
+}

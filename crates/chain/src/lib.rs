@@ -1,0 +1,101 @@
+//! # rms-chain: is this SLC or license trustworthy, at this time, from this anchor?
+//!
+//! Path building and verification for the rights-management PKI, in the manner of
+//! rustls-webpki: give a leaf certificate, a pool of candidate issuers in any order, a set of
+//! [`TrustAnchor`]s and the time, and get a [`VerifiedPath`] or a [`ChainError`] that names
+//! the certificate that failed and why.
+//!
+//! - **Path building** through an unordered pool (duplicates, unrelated certificates, several
+//!   issuers with one name such as an old and a renewed root SLC, cycles), with bounded depth
+//!   and work ([`Budget`]) and the most specific error when every candidate fails.
+//! - **Per link**: signature (RSA PKCS#1 v1.5 and RSASSA-PSS with SHA-256/384/512, ECDSA P-256
+//!   and P-384), RFC 5280 §7.1 name chaining, key identifiers, basicConstraints and
+//!   pathLenConstraint, keyUsage, unknown critical extensions, and our rights extension: a
+//!   signer must hold the right for what it signed ([`Purpose`]).
+//! - **Time** under either validation model of `rms-policy`: the shell model (everything valid
+//!   now) or the chain model (each signer valid when it signed), which licenses need.
+//! - **Licenses**: [`verify_license`] checks the CMS signature, the signer's path and rights,
+//!   and the license's own validity.
+//! - **Caching**: a [`Verifier`] keeps verified paths, so a second license from the same signer
+//!   costs about one signature check.
+//!
+//! Revocation, certificate policies and name constraints are not implemented; a critical
+//! extension that needs them makes the certificate unacceptable.
+//!
+//! # Example
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use rms_chain::{Cert, Purpose, TrustAnchor, TrustAnchors, VerifyOptions, verify_path};
+//! use rms_policy::ValidationModel;
+//! use time::macros::datetime;
+//! # let (anchor_der, ca_der, leaf_der) = example::certificates()?;
+//!
+//! let anchors = TrustAnchors::from(TrustAnchor::from_der(&anchor_der)?);
+//! let pool = [Cert::from_der(&ca_der)?];
+//! let leaf = Cert::from_der(&leaf_der)?;
+//! let options = VerifyOptions::new()
+//!     .with_model(ValidationModel::Shell)
+//!     .with_purpose(Purpose::Any);
+//!
+//! let path = verify_path(&leaf, &pool, &anchors, datetime!(2030-01-01 0:00 UTC), &options)?;
+//! assert_eq!(path.intermediates(), &pool);
+//! assert_eq!(path.anchor().cert().subject().to_string(), "CN=Anchor");
+//! # Ok(())
+//! # }
+//! # mod example {
+//! #     use std::str::FromStr;
+//! #     use der::Encode;
+//! #     use x509_cert::builder::{Builder, CertificateBuilder, profile::BuilderProfile};
+//! #     use x509_cert::ext::{Extension, pkix::BasicConstraints};
+//! #     use x509_cert::{name::Name, serial_number::SerialNumber, time::Validity};
+//! #     struct Profile(Name, Name, bool);
+//! #     impl BuilderProfile for Profile {
+//! #         fn get_issuer(&self, _: &Name) -> Name { self.1.clone() }
+//! #         fn get_subject(&self) -> Name { self.0.clone() }
+//! #         fn build_extensions(&self, _: spki::SubjectPublicKeyInfoRef<'_>,
+//! #             _: spki::SubjectPublicKeyInfoRef<'_>, _: &x509_cert::TbsCertificate)
+//! #             -> x509_cert::builder::Result<Vec<Extension>> {
+//! #             let bc = BasicConstraints { ca: self.2, path_len_constraint: None };
+//! #             Ok(vec![Extension { extn_id: const_oid::ObjectIdentifier::new_unwrap("2.5.29.19"),
+//! #                 critical: true, extn_value: der::asn1::OctetString::new(bc.to_der()?)? }])
+//! #         }
+//! #     }
+//! #     fn make(subject: &str, issuer: &str, ca: bool, key: &p256::ecdsa::SigningKey,
+//! #         by: &p256::ecdsa::SigningKey) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+//! #         let profile = Profile(Name::from_str(subject)?, Name::from_str(issuer)?, ca);
+//! #         let validity = Validity::new(
+//! #             x509_cert::time::Time::from_str("2025-01-01T00:00:00Z")?,
+//! #             x509_cert::time::Time::from_str("2035-01-01T00:00:00Z")?);
+//! #         let spki = spki::SubjectPublicKeyInfoOwned::from_key(key.verifying_key())?;
+//! #         let builder = CertificateBuilder::new(profile, SerialNumber::from(1u32), validity, spki)?;
+//! #         Ok(builder.build::<_, p256::ecdsa::DerSignature>(by)?.to_der()?)
+//! #     }
+//! #     pub fn certificates() -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), Box<dyn std::error::Error>> {
+//! #         let keys: Vec<_> = (1u8..=3)
+//! #             .map(|i| p256::ecdsa::SigningKey::from_slice(&[i; 32]))
+//! #             .collect::<Result<_, _>>()?;
+//! #         Ok((make("CN=Anchor", "CN=Anchor", true, &keys[0], &keys[0])?,
+//! #             make("CN=CA", "CN=Anchor", true, &keys[1], &keys[0])?,
+//! #             make("CN=Leaf", "CN=CA", false, &keys[2], &keys[1])?))
+//! #     }
+//! # }
+//! ```
+
+pub use crate::anchor::{TrustAnchor, TrustAnchors};
+pub use crate::build::verify_path;
+pub use crate::cert::Cert;
+pub use crate::error::{CertRef, ChainError, Position};
+pub use crate::options::{Budget, Purpose, VerifyOptions};
+pub use crate::path::VerifiedPath;
+pub use crate::verifier::{DEFAULT_CACHE_CAPACITY, Verifier};
+
+mod anchor;
+mod build;
+mod cert;
+mod error;
+mod name;
+mod options;
+mod path;
+mod signature;
+mod verifier;

@@ -1,0 +1,132 @@
+//! [`VerifiedPath`]: the proof that a path was verified, and the time checks of a path.
+
+use rms_policy::{ValidationModel, Validity, ValidityError, check_path};
+use time::OffsetDateTime;
+
+use crate::error::{CertRef, ChainError, Position};
+use crate::{Cert, TrustAnchor, VerifyOptions};
+
+/// A verified certification path: the leaf, the intermediate certificates above it, and the
+/// trust anchor that ends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedPath {
+    certs: Vec<Cert>,
+    anchor: TrustAnchor,
+}
+
+impl VerifiedPath {
+    pub(crate) fn new(certs: Vec<Cert>, anchor: TrustAnchor) -> Self {
+        debug_assert!(!certs.is_empty());
+        Self { certs, anchor }
+    }
+
+    /// The leaf (certificate 0).
+    pub fn leaf(&self) -> &Cert {
+        // `new` is only called with the leaf in place; the anchor stands in otherwise.
+        self.certs.first().unwrap_or_else(|| self.anchor.cert())
+    }
+
+    /// The certificates between the leaf and the trust anchor, the leaf's issuer first.
+    pub fn intermediates(&self) -> &[Cert] {
+        self.certs.get(1..).unwrap_or_default()
+    }
+
+    /// The leaf and the intermediates, leaf first (the anchor is not included).
+    pub fn certificates(&self) -> &[Cert] {
+        &self.certs
+    }
+
+    /// The trust anchor that ends the path.
+    pub fn anchor(&self) -> &TrustAnchor {
+        &self.anchor
+    }
+
+    /// Checks the validity windows of the path at `at` under the model of `options`, with the
+    /// window of a license that the leaf signed first when there is one. This is the only part
+    /// of a verification that depends on time, so a cached path is re-checked with it.
+    pub(crate) fn check_times(
+        &self,
+        license: Option<Validity>,
+        at: OffsetDateTime,
+        options: &VerifyOptions,
+    ) -> Result<(), ChainError> {
+        let mut windows = Vec::with_capacity(self.certs.len() + 2);
+        let mut who = Vec::with_capacity(self.certs.len() + 2);
+        if let Some(license) = license {
+            windows.push(license);
+            who.push(CertRef::license());
+        }
+        for (index, cert) in self.certs.iter().enumerate() {
+            windows.push(cert.validity());
+            who.push(cert.at(Position::Path(index)));
+        }
+        if options.check_anchor_validity() {
+            windows.push(self.anchor.cert().validity());
+            who.push(self.anchor.cert().at(Position::Anchor));
+        }
+        check_path(options.model(), &windows, at, options.clock_skew())
+            .map_err(|e| validity_error(e, &who))
+    }
+}
+
+/// The time at which the issuer of an element checked at `checked_at` must be valid.
+pub(crate) fn issuer_time(
+    model: ValidationModel,
+    child: &Validity,
+    at: OffsetDateTime,
+) -> OffsetDateTime {
+    match model {
+        ValidationModel::Shell => at,
+        // The issuer must have been valid when it signed the child.
+        ValidationModel::Chain => child.not_before(),
+    }
+}
+
+/// Checks one validity window at `checked_at`, naming `who` on failure.
+pub(crate) fn check_window(
+    window: &Validity,
+    checked_at: OffsetDateTime,
+    options: &VerifyOptions,
+    who: impl FnOnce() -> CertRef,
+) -> Result<(), ChainError> {
+    // One window under either model is checked at the time given.
+    check_path(
+        ValidationModel::Shell,
+        std::slice::from_ref(window),
+        checked_at,
+        options.clock_skew(),
+    )
+    .map_err(|e| validity_error(e, &[who()]))
+}
+
+fn validity_error(error: ValidityError, who: &[CertRef]) -> ChainError {
+    let name = |index: usize| {
+        who.get(index)
+            .cloned()
+            .unwrap_or_else(|| CertRef::new(Position::Path(index), ""))
+    };
+    match error {
+        ValidityError::NotYetValid {
+            index,
+            not_before,
+            at,
+        } => ChainError::NotYetValid {
+            cert: name(index),
+            not_before,
+            checked_at: at,
+        },
+        ValidityError::Expired {
+            index,
+            not_after,
+            at,
+        } => ChainError::Expired {
+            cert: name(index),
+            not_after,
+            checked_at: at,
+        },
+        // `EmptyPath` cannot happen (the leaf is always there), nor can future variants.
+        _ => ChainError::InvalidValidity {
+            cert: CertRef::new(Position::Input, ""),
+        },
+    }
+}

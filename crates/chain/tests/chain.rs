@@ -1,0 +1,12 @@
+//! Integration tests of rms-chain: path building, signature algorithms, rights, validation
+//! models, the cache, licenses, NIST PKITS and never panicking on arbitrary input.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+mod algorithms;
+mod cache;
+mod constraints;
+mod models;
+mod path_building;
+mod rights;
