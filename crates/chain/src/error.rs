@@ -246,7 +246,11 @@ pub enum ChainError {
         cert: CertRef,
     },
     /// Not yet valid at the time it was checked at.
-    #[error("{cert}: not valid before {not_before}, checked at {checked_at}")]
+    #[error(
+        "{cert}: not valid before {}, checked at {}",
+        rfc3339(not_before),
+        rfc3339(checked_at)
+    )]
     NotYetValid {
         /// The certificate (or the license).
         cert: CertRef,
@@ -257,7 +261,11 @@ pub enum ChainError {
         checked_at: OffsetDateTime,
     },
     /// Expired at the time it was checked at.
-    #[error("{cert}: expired at {not_after}, checked at {checked_at}")]
+    #[error(
+        "{cert}: expired at {}, checked at {}",
+        rfc3339(not_after),
+        rfc3339(checked_at)
+    )]
     Expired {
         /// The certificate (or the license).
         cert: CertRef,
@@ -389,6 +397,13 @@ impl ChainError {
             | E::DigestMismatch => None,
         }
     }
+}
+
+/// A time as RFC 3339 text (UTC), for messages.
+fn rfc3339(t: &OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 /// Keeps the more specific of two errors (the first on a tie).

@@ -9,4 +9,6 @@ mod cache;
 mod constraints;
 mod models;
 mod path_building;
+mod pkits;
+mod props;
 mod rights;

@@ -221,3 +221,33 @@ fn pem_round_trip() {
     assert!(matches!(Cert::from_pem(&text), Err(ChainError::Pem(_))));
     assert!(matches!(Cert::from_pem("nothing"), Err(ChainError::Pem(_))));
 }
+
+/// UTCTime years 1950-1969 (RFC 5280 §4.1.2.5.1), which `der` refuses, are read through the
+/// fallback with their true value (PKITS 4.2.3 has one; this test does not need the vectors).
+#[test]
+fn pre_1970_utc_times_are_read() {
+    let key = Key::p256(252);
+    let der = Spec::new("CN=Old")
+        .validity(
+            datetime!(1970-01-01 00:00 UTC),
+            datetime!(2040-01-01 00:00 UTC),
+        )
+        .self_signed_der(&key);
+    let at = der.windows(13).position(|w| w == b"700101000000Z").unwrap();
+    let mut old = der.clone();
+    old[at..at + 13].copy_from_slice(b"500101120100Z");
+    let cert = Cert::from_der(&old).unwrap();
+    assert_eq!(
+        cert.validity().not_before(),
+        datetime!(1950-01-01 12:01 UTC)
+    );
+    assert_eq!(cert.validity().not_after(), datetime!(2040-01-01 00:00 UTC));
+    assert_eq!(cert.der(), old.as_slice());
+    // Anything else wrong with the certificate is still refused.
+    let mut broken = old.clone();
+    broken[at + 2..at + 4].copy_from_slice(b"13");
+    assert!(matches!(
+        Cert::from_der(&broken),
+        Err(ChainError::Decode(_))
+    ));
+}

@@ -335,6 +335,11 @@ impl Spec {
         Cert::from_der(&self.sign_der(subject_key, issuer_key)).unwrap()
     }
 
+    /// A self-signed certificate's DER.
+    pub fn self_signed_der(&self, key: &Key) -> Vec<u8> {
+        self.sign_der(key, key)
+    }
+
     /// A self-signed certificate.
     pub fn self_signed(&self, key: &Key) -> Cert {
         self.sign(key, key)
