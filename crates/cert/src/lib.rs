@@ -12,6 +12,15 @@ pub use crate::codec::{
 pub use crate::error::{CertError, LicenseError, RequestError};
 pub use crate::issuer::{Issuer, IssuerKind};
 pub use crate::key::{KEY_SIZES, RsaSigner};
+pub use crate::license_body::{
+    Grant, LicenseBody, LicenseKind, PublishingLicense, UsageRight, UsageRights, UseLicense,
+    WrappedKey,
+};
+pub use crate::license_issue::{
+    ContentPolicy, Grantee, MAX_CONTENT_KEY_LEN, MIN_CONTENT_KEY_LEN, issue_publishing_license,
+    issue_use_license, oaep_sha256_algorithm, unwrap_content_key, wrap_content_key,
+};
+pub use crate::license_signed::{SignedLicense, SignerView};
 pub use crate::request::{CheckedRequest, EnrollmentRequest};
 pub use crate::rights::{Right, Rights, RightsError};
 pub use crate::serial::SerialNumber;
@@ -25,6 +34,9 @@ mod codec;
 mod error;
 mod issuer;
 mod key;
+mod license_body;
+mod license_issue;
+mod license_signed;
 mod profile;
 mod request;
 mod rights;
