@@ -70,7 +70,7 @@ pub(crate) fn raw_request(
     if !req.info.attributes.is_empty() {
         // Re-sign after adding attributes.
         let tbs = req.info.to_der().unwrap();
-        let sig = rms_cert::Signer::sign(key, &tbs).unwrap();
+        let sig = Signer::sign(key, &tbs).unwrap();
         req.signature = der::asn1::BitString::from_bytes(&sig).unwrap();
     }
     req.to_der().unwrap()
