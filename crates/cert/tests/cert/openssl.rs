@@ -86,6 +86,50 @@ fn openssl_cms_verify_accepts_licenses() {
         assert_ok(&out, "openssl cms -verify");
         let body = std::fs::read(dir.path().join("body.der")).unwrap();
         assert_eq!(body, license.signer().content);
+        // The default purpose (S/MIME signing) accepts it too: the licensing SLC has
+        // digitalSignature and no extendedKeyUsage.
+        let out = openssl(
+            dir.path(),
+            &[
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "PEM",
+                "-in",
+                name,
+                "-CAfile",
+                "authority.pem",
+                "-attime",
+                &at,
+                "-out",
+                "body.der",
+            ],
+        );
+        assert_ok(&out, "openssl cms -verify (default purpose)");
+        // Outside the signer's validity, OpenSSL (shell model) refuses it.
+        let late = (NOW.unix_timestamp() + 2 * 365 * 86_400).to_string();
+        let out = openssl(
+            dir.path(),
+            &[
+                "cms",
+                "-verify",
+                "-binary",
+                "-inform",
+                "PEM",
+                "-in",
+                name,
+                "-CAfile",
+                "authority.pem",
+                "-attime",
+                &late,
+                "-purpose",
+                "any",
+                "-out",
+                "body.der",
+            ],
+        );
+        assert!(!out.status.success(), "OpenSSL accepted an expired signer");
     }
 }
 
