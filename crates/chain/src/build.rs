@@ -22,7 +22,7 @@
 //!   time under the shell model, the issue time (notBefore) of what it signed under the chain
 //!   model.
 
-use rms_cert::Right;
+use rms_cert::{Right, Rights};
 use rms_policy::Validity;
 use time::OffsetDateTime;
 
@@ -58,7 +58,7 @@ pub(crate) fn build(
     purpose: Purpose,
     license: Option<Validity>,
 ) -> Result<VerifiedPath, ChainError> {
-    check_leaf(leaf, purpose, license.is_some())?;
+    check_leaf(leaf, purpose)?;
     let leaf_time = match license {
         Some(window) => {
             check_window(&window, at, options, CertRef::license)?;
@@ -85,7 +85,7 @@ pub(crate) fn build(
 }
 
 /// What the leaf itself must satisfy, whatever its issuers.
-fn check_leaf(leaf: &Cert, purpose: Purpose, signs_license: bool) -> Result<(), ChainError> {
+fn check_leaf(leaf: &Cert, purpose: Purpose) -> Result<(), ChainError> {
     let at = || leaf.at(Position::Path(0));
     let ext = leaf.extensions();
     if let Some(oid) = ext.unsupported_critical {
@@ -94,19 +94,20 @@ fn check_leaf(leaf: &Cert, purpose: Purpose, signs_license: bool) -> Result<(), 
     if purpose == Purpose::ServerLicensor && ext.rights.is_none() {
         return Err(ChainError::NotServerLicensor { cert: at() });
     }
-    if let Some(right) = purpose.leaf_right() {
-        if !ext.rights.is_some_and(|r| r.contains(right)) {
-            return Err(ChainError::MissingRight {
-                cert: at(),
-                right,
-                needed_for: needed_for(right),
-            });
-        }
-        if right == Right::SubEnroll {
-            check_can_issue(leaf, Position::Path(0))?;
-        }
+    let held = ext.rights.unwrap_or(Rights::NONE);
+    if let Some(right) = purpose.leaf_rights().iter().find(|r| !held.contains(*r)) {
+        return Err(ChainError::MissingRight {
+            cert: at(),
+            right,
+            needed_for: needed_for(right),
+        });
     }
-    if signs_license && ext.key_usage.is_some_and(|ku| !ku.digital_signature()) {
+    if purpose == Purpose::SubEnroll {
+        check_can_issue(leaf, Position::Path(0))?;
+    }
+    if matches!(purpose, Purpose::SignLicense(_))
+        && ext.key_usage.is_some_and(|ku| !ku.digital_signature())
+    {
         return Err(ChainError::DigitalSignatureNotAllowed { cert: at() });
     }
     Ok(())

@@ -308,6 +308,14 @@ pub enum ChainError {
         /// The algorithm's identifier.
         algorithm: ObjectIdentifier,
     },
+    /// The license body names another issuer than the certificate that signed it.
+    #[error("the license names \"{named}\" as its issuer but was signed by {signer}")]
+    LicenseIssuerMismatch {
+        /// The issuer the body names.
+        named: String,
+        /// The certificate that signed it.
+        signer: CertRef,
+    },
     /// The digest of the license content differs from the signed message digest.
     #[error("the license: content digest does not match the signed message-digest attribute")]
     DigestMismatch,
@@ -355,6 +363,7 @@ impl ChainError {
             | E::SignatureAlgorithmMismatch { .. }
             | E::SignerNotFound { .. }
             | E::UnsupportedDigestAlgorithm { .. }
+            | E::LicenseIssuerMismatch { .. }
             | E::DigestMismatch => 300,
             E::SignatureBudgetExceeded { .. } | E::BuildBudgetExceeded { .. } => 400,
         }
@@ -385,7 +394,8 @@ impl ChainError {
             | E::MissingRight { cert, .. }
             | E::NotServerLicensor { cert }
             | E::NotYetValid { cert, .. }
-            | E::Expired { cert, .. } => Some(cert),
+            | E::Expired { cert, .. }
+            | E::LicenseIssuerMismatch { signer: cert, .. } => Some(cert),
             E::Decode(_)
             | E::Pem(_)
             | E::TrailingData

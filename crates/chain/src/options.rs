@@ -1,6 +1,6 @@
 //! What a verification requires: model, clock skew, purpose, limits.
 
-use rms_cert::Right;
+use rms_cert::{LicenseKind, Right, Rights};
 use rms_policy::{ValidationModel, ValidityPolicy};
 use time::Duration;
 
@@ -18,16 +18,27 @@ pub enum Purpose {
     /// The leaf is a server licensor certificate: it must carry the rights extension.
     #[default]
     ServerLicensor,
-    /// The leaf is about to sign an SLC (sub-enrollment): it must hold [`Right::SubEnroll`].
+    /// The leaf is about to sign an SLC (sub-enrollment): it must hold [`Right::SubEnroll`]
+    /// and be a CA allowed to sign certificates.
     SubEnroll,
+    /// The leaf signed a license of this kind: it must hold the right to issue it, and its
+    /// keyUsage, when present, must allow digitalSignature.
+    SignLicense(LicenseKind),
 }
 
 impl Purpose {
-    /// The right the leaf must hold, if any.
-    pub fn leaf_right(self) -> Option<Right> {
+    /// The rights the leaf must hold (none for [`Purpose::Any`] and
+    /// [`Purpose::ServerLicensor`]).
+    pub fn leaf_rights(self) -> Rights {
         match self {
-            Purpose::Any | Purpose::ServerLicensor => None,
-            Purpose::SubEnroll => Some(Right::SubEnroll),
+            Purpose::Any | Purpose::ServerLicensor => Rights::NONE,
+            Purpose::SubEnroll => Rights::NONE.with(Right::SubEnroll),
+            Purpose::SignLicense(LicenseKind::Publishing) => {
+                Rights::NONE.with(Right::IssuePublishingLicense)
+            }
+            Purpose::SignLicense(LicenseKind::Use) => Rights::NONE.with(Right::IssueUseLicense),
+            // A kind rms-cert adds later: both licensing rights until it gets its own.
+            Purpose::SignLicense(_) => Rights::LICENSING,
         }
     }
 

@@ -96,7 +96,6 @@ impl Verifier {
     ) -> Result<VerifiedPath, ChainError> {
         let key = CacheKey {
             purpose,
-            signs_license: license.is_some(),
             min_rsa_bits: self.options.min_rsa_bits(),
             max_intermediates: self.options.max_intermediates(),
         };
@@ -134,7 +133,6 @@ impl Verifier {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct CacheKey {
     purpose: Purpose,
-    signs_license: bool,
     min_rsa_bits: usize,
     max_intermediates: usize,
 }

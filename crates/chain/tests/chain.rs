@@ -7,6 +7,7 @@ mod common;
 mod algorithms;
 mod cache;
 mod constraints;
+mod license;
 mod models;
 mod path_building;
 mod pkits;

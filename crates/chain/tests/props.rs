@@ -80,3 +80,26 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Mutated licenses that still decode are verified (cached and not) without panicking.
+    #[test]
+    fn mutated_licenses_never_panic(
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..4),
+    ) {
+        let f = &*crate::license::FIXTURE;
+        let mut bytes = f.use_license.to_der().unwrap();
+        for (at, value) in &edits {
+            let i = at.index(bytes.len());
+            bytes[i] = *value;
+        }
+        if let Ok(license) = rms_cert::SignedLicense::from_der(&bytes) {
+            let at = datetime!(2031-01-01 00:00 UTC);
+            let _ = rms_chain::verify_license(&license, &[], &f.anchors(), at, &VerifyOptions::new());
+            let verifier = Verifier::new(f.anchors(), VerifyOptions::new());
+            let _ = verifier.verify_license(&license, &[], at);
+        }
+    }
+}
