@@ -71,8 +71,7 @@ pub use crate::error::{CertError, LicenseError, RequestError};
 pub use crate::issuer::{Issuer, IssuerKind};
 pub use crate::key::{KEY_SIZES, RsaSigner};
 pub use crate::license_body::{
-    Grant, LicenseBody, LicenseKind, PublishingLicense, UsageRight, UsageRights, UseLicense,
-    WrappedKey,
+    Grant, LicenseBody, LicenseKind, PublishingLicense, UseLicense, WrappedKey,
 };
 pub use crate::license_issue::{
     ContentPolicy, Grantee, MAX_CONTENT_KEY_LEN, MIN_CONTENT_KEY_LEN, issue_publishing_license,
@@ -84,6 +83,7 @@ pub use crate::rights::{Right, Rights, RightsError};
 pub use crate::serial::SerialNumber;
 pub use crate::server::{ServerId, ServerIdentity, ServerRole};
 pub use crate::signer::Signer;
+pub use crate::usage::{UsageRight, UsageRights};
 
 pub mod oid;
 
@@ -101,4 +101,5 @@ mod rights;
 mod serial;
 mod server;
 mod signer;
+mod usage;
 mod verify;
