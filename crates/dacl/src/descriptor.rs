@@ -181,6 +181,12 @@ impl SecurityDescriptor {
         Ok(self)
     }
 
+    /// With a DACL the caller built from allow and deny ACEs only.
+    pub(crate) fn with_trusted_dacl(mut self, dacl: AclState) -> Self {
+        self.dacl = dacl;
+        self
+    }
+
     /// This descriptor with a SACL.
     ///
     /// # Errors
