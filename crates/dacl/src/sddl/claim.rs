@@ -1,7 +1,7 @@
 //! Parsing resource attributes: `("name",TI,0x0,1,2)`.
 
 use super::SidContext;
-use super::condition::{parse_escaped_name, parse_hex_bytes, parse_int};
+use super::condition::{parse_escaped_name, parse_hex_bytes, parse_int, parse_magnitude};
 use super::cursor::Cursor;
 use super::parse::parse_sid;
 use crate::claim::{ClaimValues, ResourceAttribute};
@@ -60,14 +60,7 @@ pub(crate) fn parse_resource_attribute(
         c.skip_wspace();
         match &mut values {
             ClaimValues::Int64(v) => v.push(parse_int(c)?.0),
-            ClaimValues::Uint64(v) => {
-                let (value, sign, _) = parse_int(c)?;
-                let value = u64::try_from(value)
-                    .ok()
-                    .filter(|_| sign != IntSign::Minus)
-                    .ok_or_else(|| bad(c, "TU values are unsigned"))?;
-                v.push(value);
-            }
+            ClaimValues::Uint64(v) => v.push(parse_magnitude(c)?.0),
             ClaimValues::Boolean(v) => match parse_int(c)?.0 {
                 0 => v.push(false),
                 1 => v.push(true),

@@ -335,6 +335,23 @@ pub(crate) fn parse_int(c: &mut Cursor<'_>) -> Result<(i64, IntSign, IntBase)> {
     } else {
         IntSign::None
     };
+    let (magnitude, base) = parse_magnitude(c)?;
+    let limit = i64::MAX.unsigned_abs();
+    let value = match (sign, base) {
+        (IntSign::None, IntBase::Decimal) | (IntSign::Plus, _) if magnitude > limit => {
+            return Err(bad(c, "integer does not fit in 64 bits"));
+        }
+        (IntSign::None, _) | (IntSign::Plus, _) => magnitude as i64,
+        (IntSign::Minus, _) if magnitude > limit + 1 => {
+            return Err(bad(c, "integer does not fit in 64 bits"));
+        }
+        (IntSign::Minus, _) => 0i64.wrapping_sub(magnitude as i64),
+    };
+    Ok((value, sign, base))
+}
+
+/// An unsigned 64-bit number in octal, decimal or hex, without sign.
+pub(crate) fn parse_magnitude(c: &mut Cursor<'_>) -> Result<(u64, IntBase)> {
     let base = if c.peek() == Some(b'0')
         && matches!(c.peek_at(1), Some(b'x' | b'X'))
         && c.peek_at(2).is_some_and(|b| b.is_ascii_hexdigit())
@@ -368,16 +385,5 @@ pub(crate) fn parse_int(c: &mut Cursor<'_>) -> Result<(i64, IntSign, IntBase)> {
     if c.peek().is_some_and(|b| b.is_ascii_alphanumeric()) {
         return Err(c.unexpected("the end of the number"));
     }
-    let limit = i64::MAX.unsigned_abs();
-    let value = match (sign, base) {
-        (IntSign::None, IntBase::Decimal) | (IntSign::Plus, _) if magnitude > limit => {
-            return Err(bad(c, "integer does not fit in 64 bits"));
-        }
-        (IntSign::None, _) | (IntSign::Plus, _) => magnitude as i64,
-        (IntSign::Minus, _) if magnitude > limit + 1 => {
-            return Err(bad(c, "integer does not fit in 64 bits"));
-        }
-        (IntSign::Minus, _) => 0i64.wrapping_sub(magnitude as i64),
-    };
-    Ok((value, sign, base))
+    Ok((magnitude, base))
 }
