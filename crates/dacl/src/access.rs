@@ -332,11 +332,8 @@ pub fn access_check(
             if remaining.is_empty() {
                 break;
             }
-            if !applies(ace) {
-                continue;
-            }
             let mask = mapping.map(ace.mask());
-            if !mask.intersects(remaining) {
+            if !mask.intersects(remaining) || !applies(ace) {
                 continue;
             }
             if ace.kind().condition().is_some() {

@@ -96,10 +96,10 @@ impl ResourceAttribute {
         if values.is_empty() {
             return Err("at least one value is needed");
         }
-        if let ClaimValues::String(v) = &values {
-            if v.iter().any(|s| s.contains('"') || s.contains('\0')) {
-                return Err("a string value cannot contain '\"' or NUL");
-            }
+        if let ClaimValues::String(v) = &values
+            && v.iter().any(|s| s.contains('"') || s.contains('\0'))
+        {
+            return Err("a string value cannot contain '\"' or NUL");
         }
         Ok(Self {
             name,

@@ -153,7 +153,10 @@ mod tests {
         for svc in Service::ALL {
             let sd = svc.default_descriptor();
             assert_eq!(sd.to_string(), svc.default_sddl(), "{svc}");
-            assert_eq!(svc.default_sddl().parse::<SecurityDescriptor>().unwrap(), sd);
+            assert_eq!(
+                svc.default_sddl().parse::<SecurityDescriptor>().unwrap(),
+                sd
+            );
             assert_eq!(svc.name().parse::<Service>().unwrap(), svc);
         }
         assert_eq!("subenroll".parse::<Service>().unwrap(), Service::SubEnroll);

@@ -192,10 +192,15 @@ mod tests {
     #[test]
     fn grant_merges_and_keeps_order() {
         let mut d = sd("D:(D;;CC;;;BG)(A;;DC;;;BA)(A;ID;GA;;;SY)");
-        d.grant(Sid::BUILTIN_ADMINISTRATORS, AccessMask::SUBENROLL).unwrap();
+        d.grant(Sid::BUILTIN_ADMINISTRATORS, AccessMask::SUBENROLL)
+            .unwrap();
         assert_eq!(d.to_string(), "D:(D;;CC;;;BG)(A;;CCDC;;;BA)(A;ID;GA;;;SY)");
-        d.grant(Sid::AUTHENTICATED_USERS, AccessMask::READ_CHAIN).unwrap();
-        assert_eq!(d.to_string(), "D:(D;;CC;;;BG)(A;;CCDC;;;BA)(A;;DC;;;AU)(A;ID;GA;;;SY)");
+        d.grant(Sid::AUTHENTICATED_USERS, AccessMask::READ_CHAIN)
+            .unwrap();
+        assert_eq!(
+            d.to_string(),
+            "D:(D;;CC;;;BG)(A;;CCDC;;;BA)(A;;DC;;;AU)(A;ID;GA;;;SY)"
+        );
         d.deny(Sid::ANONYMOUS, AccessMask::READ_CHAIN).unwrap();
         assert_eq!(
             d.to_string(),
@@ -208,11 +213,22 @@ mod tests {
     #[test]
     fn revoke_and_revoke_rights() {
         let mut d = sd("D:(D;;CC;;;BA)(A;;CCDC;;;BA)(A;;DC;;;AU)(A;ID;GA;;;BA)");
-        assert_eq!(d.revoke_rights(&Sid::BUILTIN_ADMINISTRATORS, AccessMask::SUBENROLL).unwrap(), 1);
-        assert_eq!(d.to_string(), "D:(D;;CC;;;BA)(A;;DC;;;BA)(A;;DC;;;AU)(A;ID;GA;;;BA)");
+        assert_eq!(
+            d.revoke_rights(&Sid::BUILTIN_ADMINISTRATORS, AccessMask::SUBENROLL)
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            d.to_string(),
+            "D:(D;;CC;;;BA)(A;;DC;;;BA)(A;;DC;;;AU)(A;ID;GA;;;BA)"
+        );
         assert_eq!(d.revoke(&Sid::BUILTIN_ADMINISTRATORS).unwrap(), 2);
         assert_eq!(d.to_string(), "D:(A;;DC;;;AU)(A;ID;GA;;;BA)");
-        assert_eq!(d.revoke_rights(&Sid::AUTHENTICATED_USERS, AccessMask::READ_CHAIN).unwrap(), 1);
+        assert_eq!(
+            d.revoke_rights(&Sid::AUTHENTICATED_USERS, AccessMask::READ_CHAIN)
+                .unwrap(),
+            1
+        );
         assert_eq!(d.to_string(), "D:(A;ID;GA;;;BA)");
     }
 
@@ -229,10 +245,19 @@ mod tests {
             Err(Error::NonCanonicalDacl { index: 1, .. })
         ));
         let mut d = sd("O:SY");
-        assert!(matches!(d.grant(Sid::EVERYONE, AccessMask::RENEW), Err(Error::NoDacl(_))));
+        assert!(matches!(
+            d.grant(Sid::EVERYONE, AccessMask::RENEW),
+            Err(Error::NoDacl(_))
+        ));
         let mut d = sd("D:NO_ACCESS_CONTROL");
-        assert!(matches!(d.grant(Sid::EVERYONE, AccessMask::RENEW), Err(Error::NoDacl(_))));
+        assert!(matches!(
+            d.grant(Sid::EVERYONE, AccessMask::RENEW),
+            Err(Error::NoDacl(_))
+        ));
         let mut d = sd("D:");
-        assert_eq!(d.grant(Sid::EVERYONE, AccessMask::EMPTY), Err(Error::EmptyMask));
+        assert_eq!(
+            d.grant(Sid::EVERYONE, AccessMask::EMPTY),
+            Err(Error::EmptyMask)
+        );
     }
 }

@@ -25,13 +25,19 @@ pub enum Error {
     #[error("{0} is not a domain SID (S-1-5-21-a-b-c)")]
     NotADomainSid(Sid),
     /// A principal or group RID below 1000 is reserved for well-known accounts.
-    #[error("RID {0} is reserved for well-known accounts: principals and groups use RIDs of 1000 or more")]
+    #[error(
+        "RID {0} is reserved for well-known accounts: principals and groups use RIDs of 1000 or more"
+    )]
     ReservedRid(u32),
     /// A right name is not known.
-    #[error("unknown right {0:?} (known: subenroll, read-chain, issue-publishing-license, issue-use-license, renew, administer, read-control, write-dac, write-owner, delete, synchronize, generic-read, generic-write, generic-execute, generic-all, maximum-allowed, access-system-security, or a 0x hex mask)")]
+    #[error(
+        "unknown right {0:?} (known: subenroll, read-chain, issue-publishing-license, issue-use-license, renew, administer, read-control, write-dac, write-owner, delete, synchronize, generic-read, generic-write, generic-execute, generic-all, maximum-allowed, access-system-security, or a 0x hex mask)"
+    )]
     UnknownRight(String),
     /// A service name is not known.
-    #[error("unknown service {0:?} (known: SubEnrollService, ChainService, PublishingService, LicensingService, RenewalService)")]
+    #[error(
+        "unknown service {0:?} (known: SubEnrollService, ChainService, PublishingService, LicensingService, RenewalService)"
+    )]
     UnknownService(String),
     /// An ACE of this type cannot appear in this kind of ACL.
     #[error("a {ace_type} ACE cannot appear in a {acl}")]
@@ -54,7 +60,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// The descriptor has no DACL (everyone is allowed everything), so there is nothing to edit.
-    #[error("the descriptor has no DACL ({0}): everyone is already allowed everything; set an explicit DACL first")]
+    #[error(
+        "the descriptor has no DACL ({0}): everyone is already allowed everything; set an explicit DACL first"
+    )]
     NoDacl(&'static str),
     /// An edit asked for no rights at all.
     #[error("the access mask is empty: name at least one right")]
@@ -113,7 +121,9 @@ pub enum SddlErrorKind {
     #[error("unknown access right")]
     UnknownRight,
     /// A numeric access mask that is negative or does not fit in 32 bits.
-    #[error("access mask out of range (must be 0 to 0xffffffff; Windows would clamp or wrap, we refuse)")]
+    #[error(
+        "access mask out of range (must be 0 to 0xffffffff; Windows would clamp or wrap, we refuse)"
+    )]
     MaskOutOfRange,
     /// Whitespace where Windows does not accept it either.
     #[error("whitespace not allowed here")]

@@ -42,7 +42,24 @@ impl Guid {
 
     /// A GUID from the 16 bytes of its binary form.
     pub fn from_bytes(b: [u8; 16]) -> Guid {
-        let [a0, a1, a2, a3, b0, b1, c0, c1, d0, d1, d2, d3, d4, d5, d6, d7] = b;
+        let [
+            a0,
+            a1,
+            a2,
+            a3,
+            b0,
+            b1,
+            c0,
+            c1,
+            d0,
+            d1,
+            d2,
+            d3,
+            d4,
+            d5,
+            d6,
+            d7,
+        ] = b;
         Guid {
             data1: u32::from_le_bytes([a0, a1, a2, a3]),
             data2: u16::from_le_bytes([b0, b1]),
@@ -54,7 +71,10 @@ impl Guid {
     /// Parses exactly 36 characters at the cursor (hex digits in either case).
     pub(crate) fn parse(c: &mut Cursor<'_>) -> Result<Guid, SddlError> {
         let start = c.pos();
-        let text = c.rest().get(..36).ok_or_else(|| c.err(SddlErrorKind::InvalidGuid))?;
+        let text = c
+            .rest()
+            .get(..36)
+            .ok_or_else(|| c.err(SddlErrorKind::InvalidGuid))?;
         let mut bytes = [0u8; 16];
         let mut nibbles = 0usize;
         for (i, &ch) in text.iter().enumerate() {
@@ -74,7 +94,24 @@ impl Guid {
         }
         c.advance(36);
         // Text order is big-endian for every field.
-        let [a0, a1, a2, a3, b0, b1, c0, c1, d0, d1, d2, d3, d4, d5, d6, d7] = bytes;
+        let [
+            a0,
+            a1,
+            a2,
+            a3,
+            b0,
+            b1,
+            c0,
+            c1,
+            d0,
+            d1,
+            d2,
+            d3,
+            d4,
+            d5,
+            d6,
+            d7,
+        ] = bytes;
         Ok(Guid {
             data1: u32::from_be_bytes([a0, a1, a2, a3]),
             data2: u16::from_be_bytes([b0, b1]),
@@ -87,7 +124,11 @@ impl Guid {
 impl fmt::Display for Guid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = &self.data4;
-        write!(f, "{:08x}-{:04x}-{:04x}-", self.data1, self.data2, self.data3)?;
+        write!(
+            f,
+            "{:08x}-{:04x}-{:04x}-",
+            self.data1, self.data2, self.data3
+        )?;
         for b in d.iter().take(2) {
             write!(f, "{b:02x}")?;
         }
@@ -129,8 +170,16 @@ mod tests {
         assert_eq!(g.to_string(), "4828cc14-1437-45bc-9b07-ad6f015e5f28");
         assert_eq!(g.to_bytes()[..4], [0x14, 0xcc, 0x28, 0x48]);
         assert_eq!(Guid::from_bytes(g.to_bytes()), g);
-        assert!("{4828cc14-1437-45bc-9b07-ad6f015e5f28}".parse::<Guid>().is_err());
+        assert!(
+            "{4828cc14-1437-45bc-9b07-ad6f015e5f28}"
+                .parse::<Guid>()
+                .is_err()
+        );
         assert!("0123456789abcdef".parse::<Guid>().is_err());
-        assert!("f30e3bbf-9ff0-11d1-b603-00potato7c1".parse::<Guid>().is_err());
+        assert!(
+            "f30e3bbf-9ff0-11d1-b603-00potato7c1"
+                .parse::<Guid>()
+                .is_err()
+        );
     }
 }

@@ -188,15 +188,24 @@ mod tests {
         let mut seen = AccessMask::EMPTY;
         for right in Right::ALL {
             assert_eq!(right.name().parse::<Right>().unwrap(), right);
-            assert_eq!(right.to_string().to_uppercase().parse::<Right>().unwrap(), right);
+            assert_eq!(
+                right.to_string().to_uppercase().parse::<Right>().unwrap(),
+                right
+            );
             assert_eq!(right.mask().bits().count_ones(), 1, "{right}");
             assert!(!seen.intersects(right.mask()), "{right} reuses a bit");
             seen |= right.mask();
         }
         for service in &Right::ALL[..6] {
-            assert!(service.mask().bits() < 0x1_0000, "{service} must be a specific right");
+            assert!(
+                service.mask().bits() < 0x1_0000,
+                "{service} must be a specific right"
+            );
         }
-        assert_eq!("USELICENSE".parse::<Right>().unwrap(), Right::IssueUseLicense);
+        assert_eq!(
+            "USELICENSE".parse::<Right>().unwrap(),
+            Right::IssueUseLicense
+        );
         assert_eq!("read_chain".parse::<Right>().unwrap(), Right::ReadChain);
     }
 
@@ -207,12 +216,21 @@ mod tests {
             m.map(AccessMask::GENERIC_READ),
             AccessMask::READ_CHAIN | AccessMask::READ_CONTROL
         );
-        assert!(m.map(AccessMask::GENERIC_EXECUTE).contains(AccessMask::SUBENROLL));
-        assert!(!m.map(AccessMask::GENERIC_EXECUTE).intersects(AccessMask::ADMINISTER));
+        assert!(
+            m.map(AccessMask::GENERIC_EXECUTE)
+                .contains(AccessMask::SUBENROLL)
+        );
+        assert!(
+            !m.map(AccessMask::GENERIC_EXECUTE)
+                .intersects(AccessMask::ADMINISTER)
+        );
         assert_eq!(
             m.map(AccessMask::GENERIC_WRITE),
             AccessMask::ADMINISTER | AccessMask::WRITE_DAC
         );
-        assert!(m.map(AccessMask::GENERIC_ALL).contains(AccessMask::RMS_ALL_SPECIFIC));
+        assert!(
+            m.map(AccessMask::GENERIC_ALL)
+                .contains(AccessMask::RMS_ALL_SPECIFIC)
+        );
     }
 }

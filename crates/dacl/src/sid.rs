@@ -23,7 +23,7 @@ const MAX_AUTHORITY: u64 = 0xFFFF_FFFF_FFFF;
 /// assert_eq!(admins.rid(), Some(544));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub struct Sid {
     authority: u64,
     count: u8,
@@ -175,7 +175,7 @@ impl Sid {
         }
         c.expect(b'-', "'-' after 'S'")?;
         let rev_pos = c.pos();
-        if !(c.eat(b'1') && !c.peek().is_some_and(|b| b.is_ascii_alphanumeric())) {
+        if !c.eat(b'1') || c.peek().is_some_and(|b| b.is_ascii_alphanumeric()) {
             return Err(c.err_at(
                 rev_pos,
                 SddlErrorKind::InvalidSid("the revision must be written '1'"),
@@ -265,6 +265,26 @@ pub(crate) fn hex_value(b: u8) -> u8 {
         b'a'..=b'f' => b - b'a' + 10,
         b'A'..=b'F' => b - b'A' + 10,
         _ => 0,
+    }
+}
+
+impl PartialEq for Sid {
+    /// Compares the relative identifier first (SIDs of one domain differ there), which keeps
+    /// the access check fast. Unused sub-authorities are always zero, so this agrees with
+    /// `Hash`.
+    fn eq(&self, other: &Sid) -> bool {
+        let last = usize::from(self.count).wrapping_sub(1);
+        self.count == other.count
+            && self.subs.get(last) == other.subs.get(last)
+            && self.subs == other.subs
+            && self.authority == other.authority
+    }
+}
+
+impl std::hash::Hash for Sid {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.authority.hash(state);
+        self.sub_authorities().hash(state);
     }
 }
 

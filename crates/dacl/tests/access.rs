@@ -21,7 +21,9 @@ fn user() -> Sid {
 }
 
 fn admin() -> Token {
-    Token::new(user()).with_group(Sid::BUILTIN_ADMINISTRATORS).with_group(Sid::EVERYONE)
+    Token::new(user())
+        .with_group(Sid::BUILTIN_ADMINISTRATORS)
+        .with_group(Sid::EVERYONE)
 }
 
 fn check(sd_text: &str, token: &Token, desired: AccessMask) -> Result<Granted, Denied> {
@@ -29,11 +31,16 @@ fn check(sd_text: &str, token: &Token, desired: AccessMask) -> Result<Granted, D
 }
 
 fn granted(sd_text: &str, token: &Token, desired: AccessMask) -> AccessMask {
-    check(sd_text, token, desired).expect("should be granted").mask()
+    check(sd_text, token, desired)
+        .expect("should be granted")
+        .mask()
 }
 
 fn denied(sd_text: &str, token: &Token, desired: AccessMask) -> DenialReason {
-    check(sd_text, token, desired).expect_err("should be denied").reason().clone()
+    check(sd_text, token, desired)
+        .expect_err("should be denied")
+        .reason()
+        .clone()
 }
 
 #[test]
@@ -54,15 +61,25 @@ fn deny_before_allow_refuses() {
 #[test]
 fn allow_then_deny_of_same_bit_first_match_wins() {
     // The allow comes first, so the later deny cannot take WP back: order matters.
-    assert_eq!(granted("D:(A;;RPWP;;;BA)(D;;WP;;;BA)", &admin(), RP | WP), RP | WP);
+    assert_eq!(
+        granted("D:(A;;RPWP;;;BA)(D;;WP;;;BA)", &admin(), RP | WP),
+        RP | WP
+    );
     // And in MAXIMUM_ALLOWED mode too.
-    let max = granted("D:(A;;RPWP;;;BA)(D;;WP;;;BA)", &admin(), AccessMask::MAXIMUM_ALLOWED);
+    let max = granted(
+        "D:(A;;RPWP;;;BA)(D;;WP;;;BA)",
+        &admin(),
+        AccessMask::MAXIMUM_ALLOWED,
+    );
     assert_eq!(max, RP | WP);
 }
 
 #[test]
 fn bits_granted_by_several_aces_accumulate() {
-    assert_eq!(granted("D:(A;;RP;;;WD)(A;;WP;;;BA)", &admin(), RP | WP), RP | WP);
+    assert_eq!(
+        granted("D:(A;;RP;;;WD)(A;;WP;;;BA)", &admin(), RP | WP),
+        RP | WP
+    );
     // One ACE alone is not enough.
     let reason = denied("D:(A;;RP;;;WD)", &admin(), RP | WP);
     assert_eq!(reason, DenialReason::NotGranted { missing: WP });
@@ -71,13 +88,19 @@ fn bits_granted_by_several_aces_accumulate() {
 #[test]
 fn no_dacl_allows_everything_but_empty_dacl_denies() {
     let anyone = Token::new(user());
-    assert_eq!(granted("O:SYG:SY", &anyone, AccessMask::SUBENROLL), AccessMask::SUBENROLL);
+    assert_eq!(
+        granted("O:SYG:SY", &anyone, AccessMask::SUBENROLL),
+        AccessMask::SUBENROLL
+    );
     assert_eq!(
         granted("D:NO_ACCESS_CONTROL", &anyone, AccessMask::SUBENROLL),
         AccessMask::SUBENROLL
     );
     // NULL DACL + MAXIMUM_ALLOWED gives the mapping's "all".
-    assert_eq!(granted("O:SY", &anyone, AccessMask::MAXIMUM_ALLOWED), MAP.all);
+    assert_eq!(
+        granted("O:SY", &anyone, AccessMask::MAXIMUM_ALLOWED),
+        MAP.all
+    );
     assert_eq!(
         denied("O:SYG:SYD:", &anyone, AccessMask::SUBENROLL),
         DenialReason::EmptyDacl {
@@ -100,7 +123,10 @@ fn owner_gets_implicit_read_control_and_write_dac() {
     assert_eq!(granted(text, &owner, AccessMask::MAXIMUM_ALLOWED), RC | WD);
     assert!(check(text, &owner, AccessMask::WRITE_OWNER).is_err());
     // A later deny cannot take the implicit rights away.
-    assert_eq!(granted("O:S-1-5-21-1-2-3-1001D:(D;;RC;;;WD)", &owner, RC), RC);
+    assert_eq!(
+        granted("O:S-1-5-21-1-2-3-1001D:(D;;RC;;;WD)", &owner, RC),
+        RC
+    );
     // Not the owner: nothing.
     assert!(check(text, &Token::new(Sid::LOCAL_SYSTEM), RC).is_err());
 }
@@ -128,7 +154,11 @@ fn deny_only_groups_match_deny_but_not_allow() {
         denied("D:(A;;RP;;;BA)", &token, RP),
         DenialReason::NotGranted { missing: RP }
     );
-    let reason = denied("D:(D;;RP;;;BA)(A;;RP;;;WD)", &token.clone().with_group(Sid::EVERYONE), RP);
+    let reason = denied(
+        "D:(D;;RP;;;BA)(A;;RP;;;WD)",
+        &token.clone().with_group(Sid::EVERYONE),
+        RP,
+    );
     assert!(matches!(reason, DenialReason::DeniedByAce { index: 0, .. }));
     // The same group enabled is allowed.
     assert_eq!(granted("D:(A;;RP;;;BA)", &admin(), RP), RP);
@@ -148,7 +178,10 @@ fn inherit_only_aces_are_skipped() {
 #[test]
 fn maximum_allowed_returns_every_granted_bit() {
     let text = "D:(D;;WP;;;BA)(A;;RPWPCC;;;WD)";
-    assert_eq!(granted(text, &admin(), AccessMask::MAXIMUM_ALLOWED), RP | AccessMask::DS_CREATE_CHILD);
+    assert_eq!(
+        granted(text, &admin(), AccessMask::MAXIMUM_ALLOWED),
+        RP | AccessMask::DS_CREATE_CHILD
+    );
     // MAXIMUM_ALLOWED with an explicit bit that is denied names the deny ACE.
     let reason = denied(text, &admin(), AccessMask::MAXIMUM_ALLOWED | WP);
     assert!(matches!(reason, DenialReason::DeniedByAce { index: 0, bits, .. } if bits == WP));
@@ -180,7 +213,11 @@ fn generic_rights_are_mapped_in_request_and_aces() {
     );
     // A generic deny is mapped too.
     assert!(matches!(
-        denied("D:(D;;GW;;;BA)(A;;GA;;;BA)", &admin(), AccessMask::ADMINISTER),
+        denied(
+            "D:(D;;GW;;;BA)(A;;GA;;;BA)",
+            &admin(),
+            AccessMask::ADMINISTER
+        ),
         DenialReason::DeniedByAce { index: 0, .. }
     ));
 }
@@ -199,9 +236,15 @@ fn privileges() {
         denied("O:SY", &admin(), AccessMask::ACCESS_SYSTEM_SECURITY),
         DenialReason::PrivilegeNotHeld(Privilege::Security)
     );
-    let token = admin().with_privilege(Privilege::Security).with_privilege(Privilege::TakeOwnership);
+    let token = admin()
+        .with_privilege(Privilege::Security)
+        .with_privilege(Privilege::TakeOwnership);
     assert_eq!(
-        granted("D:", &token, AccessMask::ACCESS_SYSTEM_SECURITY | AccessMask::WRITE_OWNER),
+        granted(
+            "D:",
+            &token,
+            AccessMask::ACCESS_SYSTEM_SECURITY | AccessMask::WRITE_OWNER
+        ),
         AccessMask::ACCESS_SYSTEM_SECURITY | AccessMask::WRITE_OWNER
     );
 }
@@ -210,7 +253,10 @@ fn privileges() {
 fn object_aces_without_object_list_act_as_plain_aces() {
     let text = "D:(OD;;WP;bf967a86-0de6-11d0-a285-00aa003049e2;;BA)(OA;;RPWP;bf967a86-0de6-11d0-a285-00aa003049e2;;WD)";
     assert_eq!(granted(text, &admin(), RP), RP);
-    assert!(matches!(denied(text, &admin(), WP), DenialReason::DeniedByAce { index: 0, .. }));
+    assert!(matches!(
+        denied(text, &admin(), WP),
+        DenialReason::DeniedByAce { index: 0, .. }
+    ));
 }
 
 #[test]
@@ -218,13 +264,22 @@ fn conditional_aces_are_refused_when_they_matter_never_ignored() {
     let text = r#"D:(XD;;WP;;;BA;(@User.Title == "PM"))(A;;RPWP;;;WD)"#;
     // The XD could deny WP: refuse rather than guess.
     let reason = denied(text, &admin(), WP);
-    assert!(matches!(reason, DenialReason::Unsupported { index: 0, .. }), "{reason:?}");
+    assert!(
+        matches!(reason, DenialReason::Unsupported { index: 0, .. }),
+        "{reason:?}"
+    );
     // It cannot affect RP, so RP is decided by the other ACEs.
     assert_eq!(granted(text, &admin(), RP), RP);
     // A conditional ACE for someone else does not matter.
-    assert_eq!(granted(text, &Token::new(user()).with_group(Sid::EVERYONE), WP), WP);
+    assert_eq!(
+        granted(text, &Token::new(user()).with_group(Sid::EVERYONE), WP),
+        WP
+    );
     let allow = r#"D:(XA;;RP;;;WD;(Member_of {SID(BA)}))"#;
-    assert!(matches!(denied(allow, &admin(), RP), DenialReason::Unsupported { .. }));
+    assert!(matches!(
+        denied(allow, &admin(), RP),
+        DenialReason::Unsupported { .. }
+    ));
     assert!(matches!(
         denied(allow, &admin(), AccessMask::MAXIMUM_ALLOWED),
         DenialReason::Unsupported { .. }
@@ -233,7 +288,12 @@ fn conditional_aces_are_refused_when_they_matter_never_ignored() {
 
 #[test]
 fn refusal_messages_name_the_deciding_ace() {
-    let err = check("D:(D;;CC;;;BA)(A;;GA;;;WD)", &admin(), AccessMask::SUBENROLL).unwrap_err();
+    let err = check(
+        "D:(D;;CC;;;BA)(A;;GA;;;WD)",
+        &admin(),
+        AccessMask::SUBENROLL,
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "access denied (requested subenroll): ACE #0 (D;;CC;;;BA) denies subenroll"

@@ -100,13 +100,46 @@ fn descriptor() -> impl Strategy<Value = SecurityDescriptor> {
 fn sddl_like() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
-            Just("O:"), Just("G:"), Just("D:"), Just("S:"), Just("("), Just(")"), Just(";"),
-            Just("A"), Just("D"), Just("OA"), Just("XA"), Just("RA"), Just("AU"), Just("P"),
-            Just("AI"), Just("BA"), Just("WD"), Just("GA"), Just("CC"), Just("S-1-5-"),
-            Just("0x"), Just("1"), Just("99999999999"), Just("-"), Just(" "), Just("\t"),
-            Just("@User.x"), Just("=="), Just("&&"), Just("!"), Just("{"), Just("}"),
-            Just("\""), Just("SID("), Just("#0f"), Just("NO_ACCESS_CONTROL"), Just("%00"),
-            Just("bf967a86-0de6-11d0-a285-00aa003049e2"), Just("Member_of"), Just("é"),
+            Just("O:"),
+            Just("G:"),
+            Just("D:"),
+            Just("S:"),
+            Just("("),
+            Just(")"),
+            Just(";"),
+            Just("A"),
+            Just("D"),
+            Just("OA"),
+            Just("XA"),
+            Just("RA"),
+            Just("AU"),
+            Just("P"),
+            Just("AI"),
+            Just("BA"),
+            Just("WD"),
+            Just("GA"),
+            Just("CC"),
+            Just("S-1-5-"),
+            Just("0x"),
+            Just("1"),
+            Just("99999999999"),
+            Just("-"),
+            Just(" "),
+            Just("\t"),
+            Just("@User.x"),
+            Just("=="),
+            Just("&&"),
+            Just("!"),
+            Just("{"),
+            Just("}"),
+            Just("\""),
+            Just("SID("),
+            Just("#0f"),
+            Just("NO_ACCESS_CONTROL"),
+            Just("%00"),
+            Just("bf967a86-0de6-11d0-a285-00aa003049e2"),
+            Just("Member_of"),
+            Just("é"),
         ],
         0..40,
     )
@@ -173,9 +206,10 @@ proptest! {
 
 #[test]
 fn damaged_conditional_aces_never_panic() {
-    let sd: SecurityDescriptor = r#"D:(XA;;FX;;;WD;((@User.Title == "PM") && Member_of {SID(BA), SID(S-1-5-21-1-2-3-4)}))"#
-        .parse()
-        .unwrap();
+    let sd: SecurityDescriptor =
+        r#"D:(XA;;FX;;;WD;((@User.Title == "PM") && Member_of {SID(BA), SID(S-1-5-21-1-2-3-4)}))"#
+            .parse()
+            .unwrap();
     let bytes = sd.to_bytes().unwrap();
     for i in 0..bytes.len() {
         for value in [0u8, 1, 0x7f, 0x80, 0xa0, 0xf9, 0xff] {

@@ -17,7 +17,9 @@ fn check_prints(file: &str) {
             Ok(sd) => {
                 let printed = sd.to_sddl(&ctx);
                 if &printed != expected {
-                    failures.push(format!("{input}\n  printed  {printed}\n  expected {expected}"));
+                    failures.push(format!(
+                        "{input}\n  printed  {printed}\n  expected {expected}"
+                    ));
                 }
                 // Round trip: parsing the canonical form gives the same descriptor.
                 let again = SecurityDescriptor::from_sddl(&printed, &ctx).unwrap();
@@ -26,7 +28,11 @@ fn check_prints(file: &str) {
             Err(e) => failures.push(format!("{input}\n  refused: {e}")),
         }
     }
-    println!("{file}: {}/{} print as Windows prints", cases.len() - failures.len(), cases.len());
+    println!(
+        "{file}: {}/{} print as Windows prints",
+        cases.len() - failures.len(),
+        cases.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -51,7 +57,11 @@ fn should_fail_cases_are_refused() {
         .filter(|(input, _)| SecurityDescriptor::from_sddl(input, &ctx).is_ok())
         .map(|(input, _)| input.clone())
         .collect();
-    println!("should_fail.txt: {}/{} refused", cases.len() - accepted.len(), cases.len());
+    println!(
+        "should_fail.txt: {}/{} refused",
+        cases.len() - accepted.len(),
+        cases.len()
+    );
     assert!(accepted.is_empty(), "accepted: {accepted:#?}");
 }
 
@@ -78,7 +88,11 @@ fn windows_is_weird_cases_are_deliberately_refused() {
             .expect_err("we refuse Windows' numeric quirks");
         assert!(err.position() <= input.len());
     }
-    println!("windows_is_weird.txt: {}/{} deliberately refused", cases.len(), cases.len());
+    println!(
+        "windows_is_weird.txt: {}/{} deliberately refused",
+        cases.len(),
+        cases.len()
+    );
 }
 
 fn json_cases(name: &str) -> Option<Vec<(String, Vec<u8>)>> {
@@ -121,7 +135,9 @@ fn short_ordinary_acls_encode_byte_exact() {
         let sd = SecurityDescriptor::from_sddl(sddl, &ctx).unwrap();
         let ours = sd.to_bytes().unwrap();
         if &ours != windows {
-            failures.push(format!("{sddl}\n  ours    {ours:02x?}\n  windows {windows:02x?}"));
+            failures.push(format!(
+                "{sddl}\n  ours    {ours:02x?}\n  windows {windows:02x?}"
+            ));
         }
         let decoded = SecurityDescriptor::from_bytes(windows).unwrap();
         assert_eq!(decoded, sd, "decode(windows bytes) differs for {sddl}");
@@ -156,5 +172,8 @@ fn oversize_acls_decode_and_print() {
         assert_eq!(again, decoded);
         assert!(decoded.to_bytes().unwrap().len() < windows.len());
     }
-    println!("oversize-acls.json: {n}/{n} decode and print as Windows", n = cases.len());
+    println!(
+        "oversize-acls.json: {n}/{n} decode and print as Windows",
+        n = cases.len()
+    );
 }

@@ -61,7 +61,9 @@ fn read_utf16z(r: &Reader<'_>, off: usize) -> Result<String> {
     let mut units = Vec::new();
     let mut pos = off;
     loop {
-        let u = r.u16(pos, "string").map_err(|_| (pos, "unterminated string"))?;
+        let u = r
+            .u16(pos, "string")
+            .map_err(|_| (pos, "unterminated string"))?;
         if u == 0 {
             break;
         }
@@ -96,11 +98,15 @@ pub(super) fn decode(data: &[u8]) -> Result<ResourceAttribute> {
     let u64_at = |off: usize| r.u64(off, "value").map_err(|_| (off, "truncated value"));
     let blob_at = |off: usize| -> Result<&[u8]> {
         let len = at(field(&r, off)?);
-        r.bytes(off + 4, len, "value").map_err(|_| (off, "truncated value"))
+        r.bytes(off + 4, len, "value")
+            .map_err(|_| (off, "truncated value"))
     };
     let values = match value_type {
         0x0001 => ClaimValues::Int64(
-            offsets.iter().map(|&o| u64_at(o).map(|v| v as i64)).collect::<Result<_>>()?,
+            offsets
+                .iter()
+                .map(|&o| u64_at(o).map(|v| v as i64))
+                .collect::<Result<_>>()?,
         ),
         0x0002 => ClaimValues::Uint64(offsets.iter().map(|&o| u64_at(o)).collect::<Result<_>>()?),
         0x0006 => ClaimValues::Boolean(
@@ -114,15 +120,23 @@ pub(super) fn decode(data: &[u8]) -> Result<ResourceAttribute> {
                 .collect::<Result<_>>()?,
         ),
         0x0003 => ClaimValues::String(
-            offsets.iter().map(|&o| read_utf16z(&r, o)).collect::<Result<_>>()?,
+            offsets
+                .iter()
+                .map(|&o| read_utf16z(&r, o))
+                .collect::<Result<_>>()?,
         ),
         0x0005 => ClaimValues::Sid(
             offsets
                 .iter()
                 .map(|&o| {
                     let blob = blob_at(o)?;
-                    let (sid, len) = decode_sid(&Reader::new(blob), 0).map_err(|_| (o, "invalid SID"))?;
-                    if len == blob.len() { Ok(sid) } else { Err((o, "SID length mismatch")) }
+                    let (sid, len) =
+                        decode_sid(&Reader::new(blob), 0).map_err(|_| (o, "invalid SID"))?;
+                    if len == blob.len() {
+                        Ok(sid)
+                    } else {
+                        Err((o, "SID length mismatch"))
+                    }
                 })
                 .collect::<Result<_>>()?,
         ),

@@ -93,21 +93,35 @@ fn encode_literal(out: &mut Vec<u8>, l: &Literal) {
 
 pub(super) fn decode(data: &[u8]) -> Result<Condition> {
     if data.get(..4) != Some(SIGNATURE.as_slice()) {
-        return Err((0, "callback data is not a conditional expression (no 'artx')"));
+        return Err((
+            0,
+            "callback data is not a conditional expression (no 'artx')",
+        ));
     }
     let r = Reader::new(data);
     let mut stack: Vec<(Expr, usize)> = Vec::new();
     let mut pos = 4;
     while let Some(&token) = data.get(pos) {
         if token == 0 {
-            if data.get(pos..).is_some_and(|rest| rest.iter().all(|&b| b == 0)) {
+            if data
+                .get(pos..)
+                .is_some_and(|rest| rest.iter().all(|&b| b == 0))
+            {
                 break;
             }
             return Err((pos, "non-zero bytes after padding"));
         }
         if let Some(op) = UnaryOp::ALL.into_iter().find(|op| op.code() == token) {
             let (operand, depth) = stack.pop().ok_or((pos, "operator without operand"))?;
-            push(&mut stack, Expr::Unary { op, operand: Box::new(operand) }, depth + 1, pos)?;
+            push(
+                &mut stack,
+                Expr::Unary {
+                    op,
+                    operand: Box::new(operand),
+                },
+                depth + 1,
+                pos,
+            )?;
             pos += 1;
             continue;
         }
@@ -159,7 +173,9 @@ fn push(stack: &mut Vec<(Expr, usize)>, e: Expr, depth: usize, pos: usize) -> Re
 }
 
 fn read_len(r: &Reader<'_>, pos: usize) -> Result<usize> {
-    let len = r.u32(pos, "length").map_err(|_| (pos, "truncated length"))?;
+    let len = r
+        .u32(pos, "length")
+        .map_err(|_| (pos, "truncated length"))?;
     usize::try_from(len).map_err(|_| (pos, "length too large"))
 }
 
@@ -168,10 +184,17 @@ fn read_utf16(r: &Reader<'_>, pos: usize) -> Result<(String, usize)> {
     if len % 2 != 0 {
         return Err((pos, "odd UTF-16 length"));
     }
-    let bytes = r.bytes(pos + 4, len, "string").map_err(|_| (pos, "truncated string"))?;
+    let bytes = r
+        .bytes(pos + 4, len, "string")
+        .map_err(|_| (pos, "truncated string"))?;
     let units: Vec<u16> = bytes
         .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c.first().copied().unwrap_or(0), c.get(1).copied().unwrap_or(0)]))
+        .map(|c| {
+            u16::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ])
+        })
         .collect();
     let s = String::from_utf16(&units).map_err(|_| (pos, "invalid UTF-16"))?;
     Ok((s, pos + 4 + len))
@@ -184,14 +207,22 @@ fn decode_literal(r: &Reader<'_>, pos: usize, depth: usize) -> Result<(Literal, 
     let token = r.u8(pos, "token").map_err(|_| (pos, "truncated token"))?;
     match token {
         0x01..=0x04 => {
-            let value = r.u64(pos + 1, "int").map_err(|_| (pos, "truncated integer"))? as i64;
-            let sign = match r.u8(pos + 9, "int").map_err(|_| (pos, "truncated integer"))? {
+            let value = r
+                .u64(pos + 1, "int")
+                .map_err(|_| (pos, "truncated integer"))? as i64;
+            let sign = match r
+                .u8(pos + 9, "int")
+                .map_err(|_| (pos, "truncated integer"))?
+            {
                 1 => IntSign::Plus,
                 2 => IntSign::Minus,
                 3 => IntSign::None,
                 _ => return Err((pos + 9, "invalid integer sign")),
             };
-            let base = match r.u8(pos + 10, "int").map_err(|_| (pos, "truncated integer"))? {
+            let base = match r
+                .u8(pos + 10, "int")
+                .map_err(|_| (pos, "truncated integer"))?
+            {
                 1 => IntBase::Octal,
                 2 => IntBase::Decimal,
                 3 => IntBase::Hex,
@@ -205,7 +236,9 @@ fn decode_literal(r: &Reader<'_>, pos: usize, depth: usize) -> Result<(Literal, 
         }
         0x18 => {
             let len = read_len(r, pos + 1)?;
-            let bytes = r.bytes(pos + 5, len, "octets").map_err(|_| (pos, "truncated octets"))?;
+            let bytes = r
+                .bytes(pos + 5, len, "octets")
+                .map_err(|_| (pos, "truncated octets"))?;
             Ok((Literal::Octets(bytes.to_vec()), pos + 5 + len))
         }
         0x51 => {
@@ -219,7 +252,8 @@ fn decode_literal(r: &Reader<'_>, pos: usize, depth: usize) -> Result<(Literal, 
         0x50 => {
             let len = read_len(r, pos + 1)?;
             let end = pos + 5 + len;
-            r.bytes(pos + 5, len, "list").map_err(|_| (pos, "truncated list"))?;
+            r.bytes(pos + 5, len, "list")
+                .map_err(|_| (pos, "truncated list"))?;
             let mut items = Vec::new();
             let mut cur = pos + 5;
             while cur < end {

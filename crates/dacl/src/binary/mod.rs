@@ -158,7 +158,8 @@ impl SecurityDescriptor {
 }
 
 fn offset_of(out: &[u8]) -> Result<u32> {
-    u32::try_from(out.len()).map_err(|_| BinaryError::new(0, BinaryErrorKind::AclTooLarge(out.len())))
+    u32::try_from(out.len())
+        .map_err(|_| BinaryError::new(0, BinaryErrorKind::AclTooLarge(out.len())))
 }
 
 /// Decodes a SID at `off`, returning it and its length.
@@ -232,14 +233,15 @@ fn decode_ace(r: &Reader<'_>, pos: usize, acl_end: usize) -> Result<(Ace, usize)
     let flag_bits = r.u8(pos + 1, "ACE header")?;
     let size = r.u16(pos + 2, "ACE header")?;
     let usize_size = usize::from(size);
-    if usize_size < 8 || usize_size % 4 != 0 || pos + usize_size > acl_end {
+    if usize_size < 8 || !usize_size.is_multiple_of(4) || pos + usize_size > acl_end {
         return Err(BinaryError::new(pos + 2, BinaryErrorKind::AceSize(size)));
     }
     let end = pos + usize_size;
     let ace_type = AceType::from_code(code)
         .ok_or_else(|| BinaryError::new(pos, BinaryErrorKind::UnsupportedAceType(code)))?;
-    let flags = AceFlags::from_bits(flag_bits)
-        .ok_or_else(|| BinaryError::new(pos + 1, BinaryErrorKind::UnsupportedAceFlags(flag_bits)))?;
+    let flags = AceFlags::from_bits(flag_bits).ok_or_else(|| {
+        BinaryError::new(pos + 1, BinaryErrorKind::UnsupportedAceFlags(flag_bits))
+    })?;
     // Reads inside the ACE only.
     let ace_reader = Reader::new(r.bytes(0, end, "ACE")?);
     let mask = ace_reader.u32(pos + 4, "ACE mask")?.into();
@@ -259,17 +261,19 @@ fn decode_ace(r: &Reader<'_>, pos: usize, acl_end: usize) -> Result<(Ace, usize)
             cur += 16;
         }
         if obj_flags & 2 != 0 {
-            objects.inherited_object_type =
-                Some(Guid::from_bytes(ace_reader.array(cur, "inherited object GUID")?));
+            objects.inherited_object_type = Some(Guid::from_bytes(
+                ace_reader.array(cur, "inherited object GUID")?,
+            ));
             cur += 16;
         }
     }
     let (sid, sid_len) = decode_sid(&ace_reader, cur)?;
     cur += sid_len;
     let rest = ace_reader.bytes(cur, end.saturating_sub(cur), "ACE data")?;
-    let cond = || condition::decode(rest).map_err(|(at, m)| {
-        BinaryError::new(cur + at, BinaryErrorKind::InvalidCondition(m))
-    });
+    let cond = || {
+        condition::decode(rest)
+            .map_err(|(at, m)| BinaryError::new(cur + at, BinaryErrorKind::InvalidCondition(m)))
+    };
     let kind = match ace_type {
         AceType::AccessAllowed => AceKind::AccessAllowed,
         AceType::AccessDenied => AceKind::AccessDenied,
@@ -287,11 +291,11 @@ fn decode_ace(r: &Reader<'_>, pos: usize, acl_end: usize) -> Result<(Ace, usize)
         AceType::AccessAllowedCallbackObject => {
             AceKind::AccessAllowedCallbackObject(objects, cond()?)
         }
-        AceType::SystemResourceAttribute => AceKind::SystemResourceAttribute(
-            claim::decode(rest).map_err(|(at, m)| {
+        AceType::SystemResourceAttribute => {
+            AceKind::SystemResourceAttribute(claim::decode(rest).map_err(|(at, m)| {
                 BinaryError::new(cur + at, BinaryErrorKind::InvalidResourceAttribute(m))
-            })?,
-        ),
+            })?)
+        }
     };
     let ace = Ace::new(kind, flags, mask, sid).map_err(|e| invalid(pos, e))?;
     Ok((ace, usize_size))
@@ -321,10 +325,13 @@ fn encode_ace(out: &mut Vec<u8>, ace: &Ace) -> Result<()> {
     out.extend_from_slice(&[ace.ace_type().code(), ace.flags().bits(), 0, 0]);
     out.extend_from_slice(&ace.mask().bits().to_le_bytes());
     if let Some(objects) = ace.kind().object_types() {
-        let flags =
-            u32::from(objects.object_type.is_some()) | (u32::from(objects.inherited_object_type.is_some()) << 1);
+        let flags = u32::from(objects.object_type.is_some())
+            | (u32::from(objects.inherited_object_type.is_some()) << 1);
         out.extend_from_slice(&flags.to_le_bytes());
-        for g in [objects.object_type, objects.inherited_object_type].into_iter().flatten() {
+        for g in [objects.object_type, objects.inherited_object_type]
+            .into_iter()
+            .flatten()
+        {
             out.extend_from_slice(&g.to_bytes());
         }
     }
@@ -335,7 +342,7 @@ fn encode_ace(out: &mut Vec<u8>, ace: &Ace) -> Result<()> {
     if let AceKind::SystemResourceAttribute(attr) = ace.kind() {
         claim::encode(out, attr);
     }
-    while (out.len() - start) % 4 != 0 {
+    while !(out.len() - start).is_multiple_of(4) {
         out.push(0);
     }
     let size = out.len() - start;

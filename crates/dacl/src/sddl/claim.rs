@@ -27,7 +27,9 @@ pub(crate) fn parse_resource_attribute(
     c.expect(b',', "',' after the attribute name")?;
     c.skip_wspace();
     let type_pos = c.pos();
-    let code = c.peek_pair_upper().ok_or_else(|| bad(c, "expected TI, TU, TS, TD, TX or TB"))?;
+    let code = c
+        .peek_pair_upper()
+        .ok_or_else(|| bad(c, "expected TI, TU, TS, TD, TX or TB"))?;
     c.advance(2);
     c.skip_wspace();
     c.expect(b',', "',' after the attribute type")?;

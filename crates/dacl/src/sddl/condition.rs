@@ -209,7 +209,10 @@ pub(crate) fn parse_attribute(c: &mut Cursor<'_>) -> Result<Attribute> {
 }
 
 /// Reads name characters accepted by `allowed`, plus `%xxxx` escapes (UTF-16 units).
-pub(crate) fn parse_escaped_name(c: &mut Cursor<'_>, allowed: impl Fn(u8) -> bool) -> Result<String> {
+pub(crate) fn parse_escaped_name(
+    c: &mut Cursor<'_>,
+    allowed: impl Fn(u8) -> bool,
+) -> Result<String> {
     let mut units: Vec<u16> = Vec::new();
     loop {
         match c.peek() {

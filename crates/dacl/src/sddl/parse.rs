@@ -19,7 +19,10 @@ use crate::guid::Guid;
 use crate::mask::AccessMask;
 use crate::sid::Sid;
 
-pub(crate) fn parse_descriptor(text: &str, ctx: &SidContext) -> Result<SecurityDescriptor, SddlError> {
+pub(crate) fn parse_descriptor(
+    text: &str,
+    ctx: &SidContext,
+) -> Result<SecurityDescriptor, SddlError> {
     let mut c = Cursor::new(text);
     let mut sd = SecurityDescriptor::new();
     let mut control = Control::default();
@@ -95,8 +98,7 @@ pub(crate) fn parse_sid(c: &mut Cursor<'_>, ctx: &SidContext) -> Result<Sid, Sdd
     let pair = c
         .peek_pair_upper()
         .ok_or_else(|| c.unexpected("a SID alias or S-1-..."))?;
-    let (name, target) =
-        sid_alias(pair).ok_or_else(|| c.err(SddlErrorKind::UnknownSidAlias))?;
+    let (name, target) = sid_alias(pair).ok_or_else(|| c.err(SddlErrorKind::UnknownSidAlias))?;
     let sid = ctx
         .resolve(target)
         .ok_or_else(|| c.err_at(start, SddlErrorKind::MissingDomain(name)))?;
@@ -228,7 +230,10 @@ pub(crate) fn parse_ace(
         None
     };
     let attribute = if ace_type == AceType::SystemResourceAttribute {
-        c.expect(b';', "';' and an attribute after the SID of a resource attribute ACE")?;
+        c.expect(
+            b';',
+            "';' and an attribute after the SID of a resource attribute ACE",
+        )?;
         let attr = super::claim::parse_resource_attribute(c, ctx)?;
         c.skip_wspace();
         Some(attr)
@@ -292,13 +297,15 @@ fn parse_rights(c: &mut Cursor<'_>) -> Result<AccessMask, SddlError> {
                     }
                     return Ok(mask);
                 }
-                let right = c
-                    .peek_pair_upper()
-                    .and_then(right_alias)
-                    .ok_or_else(|| match c.peek() {
-                        Some(b) if b.is_ascii_alphabetic() => c.err(SddlErrorKind::UnknownRight),
-                        _ => c.unexpected("a two-letter right or ';'"),
-                    })?;
+                let right =
+                    c.peek_pair_upper()
+                        .and_then(right_alias)
+                        .ok_or_else(|| match c.peek() {
+                            Some(b) if b.is_ascii_alphabetic() => {
+                                c.err(SddlErrorKind::UnknownRight)
+                            }
+                            _ => c.unexpected("a two-letter right or ';'"),
+                        })?;
                 mask |= right;
                 any = true;
                 c.advance(2);

@@ -116,11 +116,9 @@ pub(crate) fn write_rights(out: &mut String, mask: AccessMask, label: bool) {
     if mask.is_empty() {
         return;
     }
-    if !label {
-        if let Some((name, _)) = RIGHT_COMPOSITES.iter().find(|(_, m)| *m == mask) {
-            out.push_str(name);
-            return;
-        }
+    if !label && let Some((name, _)) = RIGHT_COMPOSITES.iter().find(|(_, m)| *m == mask) {
+        out.push_str(name);
+        return;
     }
     let table: Vec<(&str, AccessMask)> = if label {
         LABEL_BITS
