@@ -357,8 +357,7 @@ impl Ace {
     /// An ACE of any kind.
     ///
     /// # Errors
-    /// [`Error::InvalidAce`] for a resource attribute ACE whose trustee is not Everyone, or a
-    /// scoped policy or resource attribute ACE with a non-zero mask.
+    /// [`Error::InvalidAce`] for a resource attribute ACE whose trustee is not Everyone.
     pub fn new(kind: AceKind, flags: AceFlags, mask: AccessMask, sid: Sid) -> Result<Ace, Error> {
         if matches!(kind, AceKind::SystemResourceAttribute(_)) && sid != Sid::EVERYONE {
             return Err(Error::InvalidAce(
