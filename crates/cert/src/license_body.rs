@@ -1,0 +1,497 @@
+//! The license bodies: our own DER, whose ASN.1 module is in `docs/license-format.md`.
+
+use der::asn1::{BitString, GeneralizedTime, OctetString, Uint};
+use der::{Decode, Encode, Sequence};
+use rms_policy::{Validity, from_generalized_time, to_generalized_time};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use time::OffsetDateTime;
+use x509_cert::name::Name;
+
+use crate::codec::{Strict, decode_strict};
+use crate::{CertError, LicenseError, SerialNumber, UsageRights};
+
+/// The only body version this implementation writes and reads.
+pub(crate) const VERSION_1: u64 = 1;
+/// Longest content id or principal, in characters.
+pub(crate) const MAX_TEXT_CHARS: usize = 256;
+
+/// One entry of a rights policy: a principal (a user's email, SID or other identifier text),
+/// the rights granted, and an optional expiry of the grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    principal: String,
+    rights: UsageRights,
+    expires: Option<OffsetDateTime>,
+}
+
+impl Grant {
+    /// Grants `rights` to `principal` (1 to 256 characters, no control characters) with no
+    /// expiry of its own. Refuses an empty set of rights.
+    pub fn new(principal: &str, rights: UsageRights) -> Result<Self, CertError> {
+        check_text(principal).map_err(|reason| CertError::LicenseInput { reason })?;
+        if rights.is_empty() {
+            return Err(CertError::LicenseInput {
+                reason: "a grant must give at least one right",
+            });
+        }
+        Ok(Self {
+            principal: principal.to_owned(),
+            rights,
+            expires: None,
+        })
+    }
+
+    /// The same grant, ending at `expires` (whole seconds, UTC).
+    pub fn with_expiry(mut self, expires: OffsetDateTime) -> Self {
+        self.expires = Some(whole_seconds(expires));
+        self
+    }
+
+    /// Who the grant is for.
+    pub fn principal(&self) -> &str {
+        &self.principal
+    }
+
+    /// The rights granted.
+    pub fn rights(&self) -> UsageRights {
+        self.rights
+    }
+
+    /// When the grant ends, if before the license does.
+    pub fn expires(&self) -> Option<OffsetDateTime> {
+        self.expires
+    }
+}
+
+/// A content key encrypted with RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) to one public
+/// key, named by its key identifier (SHA-1 of the key bits, as in a subjectKeyIdentifier).
+#[derive(Debug, Clone, PartialEq, Eq, Sequence)]
+pub struct WrappedKey {
+    algorithm: AlgorithmIdentifierOwned,
+    recipient_key_id: OctetString,
+    encrypted_key: OctetString,
+}
+
+impl WrappedKey {
+    pub(crate) fn new(
+        algorithm: AlgorithmIdentifierOwned,
+        recipient_key_id: Vec<u8>,
+        encrypted_key: Vec<u8>,
+    ) -> Result<Self, CertError> {
+        let encode = |source| CertError::Encode {
+            what: "wrapped content key",
+            source,
+        };
+        Ok(Self {
+            algorithm,
+            recipient_key_id: OctetString::new(recipient_key_id).map_err(encode)?,
+            encrypted_key: OctetString::new(encrypted_key).map_err(encode)?,
+        })
+    }
+
+    /// The key-encryption algorithm (id-RSAES-OAEP with SHA-256 parameters).
+    pub fn algorithm(&self) -> &AlgorithmIdentifierOwned {
+        &self.algorithm
+    }
+
+    /// Key identifier of the public key the content key is encrypted to.
+    pub fn recipient_key_id(&self) -> &[u8] {
+        self.recipient_key_id.as_bytes()
+    }
+
+    /// The encrypted content key.
+    pub fn encrypted_key(&self) -> &[u8] {
+        self.encrypted_key.as_bytes()
+    }
+}
+
+/// A publishing license: binds content (its id and its key, encrypted to the licensing
+/// cluster's key) to a rights policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishingLicense {
+    pub(crate) serial: SerialNumber,
+    pub(crate) issuer: Name,
+    pub(crate) validity: Validity,
+    pub(crate) content_id: String,
+    pub(crate) grants: Vec<Grant>,
+    pub(crate) content_key: WrappedKey,
+}
+
+impl PublishingLicense {
+    /// The license's serial number.
+    pub fn serial(&self) -> &SerialNumber {
+        &self.serial
+    }
+    /// The issuer: subject of the licensing SLC that signed it.
+    pub fn issuer(&self) -> &Name {
+        &self.issuer
+    }
+    /// Issue time to expiry.
+    pub fn validity(&self) -> Validity {
+        self.validity
+    }
+    /// The protected content's id.
+    pub fn content_id(&self) -> &str {
+        &self.content_id
+    }
+    /// The rights policy: who may do what.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+    /// The grant for `principal`, if any.
+    pub fn grant_for(&self, principal: &str) -> Option<&Grant> {
+        self.grants.iter().find(|g| g.principal == principal)
+    }
+    /// The content key, encrypted to the licensing cluster's key.
+    pub fn content_key(&self) -> &WrappedKey {
+        &self.content_key
+    }
+}
+
+/// A use license: grants one principal the rights a publishing license gives them, with the
+/// content key re-encrypted to the principal's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseLicense {
+    pub(crate) serial: SerialNumber,
+    pub(crate) issuer: Name,
+    pub(crate) validity: Validity,
+    pub(crate) publishing_license_serial: SerialNumber,
+    pub(crate) content_id: String,
+    pub(crate) principal: String,
+    pub(crate) grantee_key: SubjectPublicKeyInfoOwned,
+    pub(crate) rights: UsageRights,
+    pub(crate) content_key: WrappedKey,
+}
+
+impl UseLicense {
+    /// The license's serial number.
+    pub fn serial(&self) -> &SerialNumber {
+        &self.serial
+    }
+    /// The issuer: subject of the licensing SLC that signed it.
+    pub fn issuer(&self) -> &Name {
+        &self.issuer
+    }
+    /// Issue time to expiry.
+    pub fn validity(&self) -> Validity {
+        self.validity
+    }
+    /// Serial number of the publishing license it was issued from.
+    pub fn publishing_license_serial(&self) -> &SerialNumber {
+        &self.publishing_license_serial
+    }
+    /// The protected content's id.
+    pub fn content_id(&self) -> &str {
+        &self.content_id
+    }
+    /// The grantee's principal identifier.
+    pub fn principal(&self) -> &str {
+        &self.principal
+    }
+    /// The grantee's public key.
+    pub fn grantee_key(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.grantee_key
+    }
+    /// The rights granted.
+    pub fn rights(&self) -> UsageRights {
+        self.rights
+    }
+    /// The content key, encrypted to the grantee's key.
+    pub fn content_key(&self) -> &WrappedKey {
+        &self.content_key
+    }
+}
+
+/// The body of a license, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LicenseBody {
+    /// A publishing license.
+    Publishing(PublishingLicense),
+    /// A use license.
+    Use(UseLicense),
+}
+
+/// The kind of a license.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LicenseKind {
+    /// A publishing license (`eContentType` [`oid::PUBLISHING_LICENSE`](crate::oid::PUBLISHING_LICENSE)).
+    Publishing,
+    /// A use license (`eContentType` [`oid::USE_LICENSE`](crate::oid::USE_LICENSE)).
+    Use,
+}
+
+impl LicenseKind {
+    /// The CMS eContentType of this kind.
+    pub fn content_type(self) -> const_oid::ObjectIdentifier {
+        match self {
+            LicenseKind::Publishing => crate::oid::PUBLISHING_LICENSE,
+            LicenseKind::Use => crate::oid::USE_LICENSE,
+        }
+    }
+}
+
+impl LicenseBody {
+    /// The kind.
+    pub fn kind(&self) -> LicenseKind {
+        match self {
+            LicenseBody::Publishing(_) => LicenseKind::Publishing,
+            LicenseBody::Use(_) => LicenseKind::Use,
+        }
+    }
+
+    /// Issue time to expiry.
+    pub fn validity(&self) -> Validity {
+        match self {
+            LicenseBody::Publishing(l) => l.validity,
+            LicenseBody::Use(l) => l.validity,
+        }
+    }
+
+    /// The body's DER.
+    pub fn to_der(&self) -> Result<Vec<u8>, CertError> {
+        let encode = |source| CertError::Encode {
+            what: "license body",
+            source,
+        };
+        match self {
+            LicenseBody::Publishing(l) => RawPublishing::from_typed(l).map_err(encode)?.to_der(),
+            LicenseBody::Use(l) => RawUse::from_typed(l).map_err(encode)?.to_der(),
+        }
+        .map_err(encode)
+    }
+
+    /// Decodes a body of `kind` strictly: no trailing data, known version, sane fields.
+    pub fn from_der(kind: LicenseKind, der: &[u8]) -> Result<Self, LicenseError> {
+        fn strict<'a, T: Decode<'a, Error = der::Error>>(der: &'a [u8]) -> Result<T, LicenseError> {
+            decode_strict(der).map_err(|err| match err {
+                Strict::Der(err) => LicenseError::Body(err),
+                Strict::Trailing(extra) => LicenseError::BodyTrailingData { extra },
+            })
+        }
+        match kind {
+            LicenseKind::Publishing => strict::<RawPublishing>(der)?
+                .into_typed()
+                .map(LicenseBody::Publishing),
+            LicenseKind::Use => strict::<RawUse>(der)?.into_typed().map(LicenseBody::Use),
+        }
+    }
+}
+
+fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.replace_nanosecond(0).unwrap_or(t)
+}
+
+/// A content id or principal: 1 to 256 characters, not blank, no control characters.
+pub(crate) fn check_text(text: &str) -> Result<(), &'static str> {
+    if text.trim().is_empty() {
+        return Err("content ids and principals must not be empty");
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err("content ids and principals are at most 256 characters");
+    }
+    if text.chars().any(char::is_control) {
+        return Err("content ids and principals must not contain control characters");
+    }
+    Ok(())
+}
+
+fn uint(serial: &SerialNumber) -> der::Result<Uint> {
+    Uint::new(serial.as_bytes())
+}
+
+fn serial_of(value: &Uint) -> Result<SerialNumber, LicenseError> {
+    SerialNumber::from_be_bytes(value.as_bytes()).map_err(|_| LicenseError::InvalidBody {
+        reason: "a serial number must be positive and at most 20 octets",
+    })
+}
+
+fn gtime(t: OffsetDateTime) -> der::Result<GeneralizedTime> {
+    to_generalized_time(t).map_err(|_| der::Error::from(der::ErrorKind::DateTime))
+}
+
+fn validity_of(
+    issued: &GeneralizedTime,
+    expires: &GeneralizedTime,
+) -> Result<Validity, LicenseError> {
+    Validity::new(
+        from_generalized_time(issued),
+        from_generalized_time(expires),
+    )
+    .map_err(|_| LicenseError::InvalidBody {
+        reason: "the license expires before it is issued",
+    })
+}
+
+fn text(value: String) -> Result<String, LicenseError> {
+    check_text(&value).map_err(|reason| LicenseError::InvalidBody { reason })?;
+    Ok(value)
+}
+
+fn version(value: u64) -> Result<(), LicenseError> {
+    if value == VERSION_1 {
+        Ok(())
+    } else {
+        Err(LicenseError::UnknownVersion { version: value })
+    }
+}
+
+#[derive(Sequence)]
+struct RawGrant {
+    principal: String,
+    rights: BitString,
+    #[asn1(optional = "true")]
+    expires: Option<GeneralizedTime>,
+}
+
+#[derive(Sequence)]
+struct RawPublishing {
+    version: u64,
+    serial: Uint,
+    issuer: Name,
+    issued: GeneralizedTime,
+    expires: GeneralizedTime,
+    content_id: String,
+    grants: Vec<RawGrant>,
+    content_key: WrappedKey,
+}
+
+impl RawPublishing {
+    fn from_typed(l: &PublishingLicense) -> der::Result<Self> {
+        Ok(Self {
+            version: VERSION_1,
+            serial: uint(&l.serial)?,
+            issuer: l.issuer.clone(),
+            issued: gtime(l.validity.not_before())?,
+            expires: gtime(l.validity.not_after())?,
+            content_id: l.content_id.clone(),
+            grants: l
+                .grants
+                .iter()
+                .map(|g| {
+                    Ok(RawGrant {
+                        principal: g.principal.clone(),
+                        rights: g.rights.to_bit_string()?,
+                        expires: g.expires.map(gtime).transpose()?,
+                    })
+                })
+                .collect::<der::Result<_>>()?,
+            content_key: l.content_key.clone(),
+        })
+    }
+
+    fn into_typed(self) -> Result<PublishingLicense, LicenseError> {
+        version(self.version)?;
+        if self.grants.is_empty() {
+            return Err(LicenseError::InvalidBody {
+                reason: "the rights policy grants nothing",
+            });
+        }
+        let mut grants = Vec::with_capacity(self.grants.len());
+        for raw in self.grants {
+            let rights = UsageRights::from_bit_string(&raw.rights)?;
+            if rights.is_empty() {
+                return Err(LicenseError::InvalidBody {
+                    reason: "a grant gives no right",
+                });
+            }
+            let principal = text(raw.principal)?;
+            if grants.iter().any(|g: &Grant| g.principal == principal) {
+                return Err(LicenseError::InvalidBody {
+                    reason: "a principal appears twice in the rights policy",
+                });
+            }
+            grants.push(Grant {
+                principal,
+                rights,
+                expires: raw.expires.as_ref().map(from_generalized_time),
+            });
+        }
+        Ok(PublishingLicense {
+            serial: serial_of(&self.serial)?,
+            issuer: self.issuer,
+            validity: validity_of(&self.issued, &self.expires)?,
+            content_id: text(self.content_id)?,
+            grants,
+            content_key: self.content_key,
+        })
+    }
+}
+
+#[derive(Sequence)]
+struct RawGrantee {
+    principal: String,
+    public_key: SubjectPublicKeyInfoOwned,
+}
+
+#[derive(Sequence)]
+struct RawUse {
+    version: u64,
+    serial: Uint,
+    issuer: Name,
+    issued: GeneralizedTime,
+    expires: GeneralizedTime,
+    publishing_license_serial: Uint,
+    content_id: String,
+    grantee: RawGrantee,
+    rights: BitString,
+    content_key: WrappedKey,
+}
+
+impl RawUse {
+    fn from_typed(l: &UseLicense) -> der::Result<Self> {
+        Ok(Self {
+            version: VERSION_1,
+            serial: uint(&l.serial)?,
+            issuer: l.issuer.clone(),
+            issued: gtime(l.validity.not_before())?,
+            expires: gtime(l.validity.not_after())?,
+            publishing_license_serial: uint(&l.publishing_license_serial)?,
+            content_id: l.content_id.clone(),
+            grantee: RawGrantee {
+                principal: l.principal.clone(),
+                public_key: l.grantee_key.clone(),
+            },
+            rights: l.rights.to_bit_string()?,
+            content_key: l.content_key.clone(),
+        })
+    }
+
+    fn into_typed(self) -> Result<UseLicense, LicenseError> {
+        version(self.version)?;
+        let rights = UsageRights::from_bit_string(&self.rights)?;
+        if rights.is_empty() {
+            return Err(LicenseError::InvalidBody {
+                reason: "the use license grants no right",
+            });
+        }
+        Ok(UseLicense {
+            serial: serial_of(&self.serial)?,
+            issuer: self.issuer,
+            validity: validity_of(&self.issued, &self.expires)?,
+            publishing_license_serial: serial_of(&self.publishing_license_serial)?,
+            content_id: text(self.content_id)?,
+            principal: text(self.grantee.principal)?,
+            grantee_key: self.grantee.public_key,
+            rights,
+            content_key: self.content_key,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn grants_refuse_bad_input() {
+        assert!(Grant::new("", UsageRights::ALL).is_err());
+        assert!(Grant::new("a\u{0}b", UsageRights::ALL).is_err());
+        assert!(Grant::new(&"x".repeat(257), UsageRights::ALL).is_err());
+        assert!(Grant::new("alice@example.com", UsageRights::NONE).is_err());
+        assert!(Grant::new("alice@example.com", UsageRights::ALL).is_ok());
+    }
+}

@@ -1,0 +1,248 @@
+//! Issuing licenses, and wrapping content keys with RSA-OAEP.
+
+use der::asn1::Any;
+use getrandom::SysRng;
+use rms_policy::{Issued, Validity};
+use rsa::PrivateKey;
+use rsa::pkcs1::RsaOaepParamsRef;
+use sha2::Sha256;
+use spki::{AlgorithmIdentifierOwned, DecodePublicKey, SubjectPublicKeyInfoOwned};
+use time::OffsetDateTime;
+
+use crate::license_body::check_text;
+use crate::license_signed::sign;
+use crate::profile::key_identifier;
+use crate::{
+    CertError, Grant, Issuer, LicenseBody, PublishingLicense, Right, SerialNumber, SignedLicense,
+    UseLicense, WrappedKey,
+};
+
+/// Shortest content key accepted, in octets (AES-128).
+pub const MIN_CONTENT_KEY_LEN: usize = 16;
+/// Longest content key accepted, in octets.
+pub const MAX_CONTENT_KEY_LEN: usize = 64;
+
+/// What a publishing license protects and who may do what with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentPolicy {
+    content_id: String,
+    grants: Vec<Grant>,
+}
+
+impl ContentPolicy {
+    /// A policy for the content `content_id` (a GUID or other text, 1 to 256 characters)
+    /// granting `grants`. Refuses an empty policy and a principal granted twice.
+    pub fn new(content_id: &str, grants: Vec<Grant>) -> Result<Self, CertError> {
+        check_text(content_id).map_err(|reason| CertError::LicenseInput { reason })?;
+        if grants.is_empty() {
+            return Err(CertError::LicenseInput {
+                reason: "a rights policy must grant something to someone",
+            });
+        }
+        for (i, grant) in grants.iter().enumerate() {
+            if grants
+                .iter()
+                .skip(i + 1)
+                .any(|g| g.principal() == grant.principal())
+            {
+                return Err(CertError::LicenseInput {
+                    reason: "a principal appears twice in the rights policy",
+                });
+            }
+        }
+        Ok(Self {
+            content_id: content_id.to_owned(),
+            grants,
+        })
+    }
+
+    /// The content id.
+    pub fn content_id(&self) -> &str {
+        &self.content_id
+    }
+
+    /// The grants.
+    pub fn grants(&self) -> &[Grant] {
+        &self.grants
+    }
+}
+
+/// Who a use license is for: a principal and their public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grantee {
+    principal: String,
+    public_key: SubjectPublicKeyInfoOwned,
+}
+
+impl Grantee {
+    /// The grantee `principal`, holding the RSA key `public_key`.
+    pub fn new(principal: &str, public_key: SubjectPublicKeyInfoOwned) -> Result<Self, CertError> {
+        check_text(principal).map_err(|reason| CertError::LicenseInput { reason })?;
+        Ok(Self {
+            principal: principal.to_owned(),
+            public_key,
+        })
+    }
+
+    /// The principal.
+    pub fn principal(&self) -> &str {
+        &self.principal
+    }
+
+    /// Their public key.
+    pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.public_key
+    }
+}
+
+/// The key-encryption algorithm of every wrapped content key: id-RSAES-OAEP with SHA-256 and
+/// MGF1-SHA-256, empty label (RFC 8017, parameters as RFC 4055 encodes them).
+pub fn oaep_sha256_algorithm() -> Result<AlgorithmIdentifierOwned, CertError> {
+    let params = Any::encode_from(&RsaOaepParamsRef::new::<Sha256>()).map_err(|source| {
+        CertError::Encode {
+            what: "RSA-OAEP parameters",
+            source,
+        }
+    })?;
+    Ok(AlgorithmIdentifierOwned {
+        oid: const_oid::db::rfc5912::ID_RSAES_OAEP,
+        parameters: Some(params),
+    })
+}
+
+fn key_err(what: &'static str) -> impl Fn(String) -> CertError {
+    move |reason| CertError::ContentKey { what, reason }
+}
+
+/// Encrypts `content_key` (16 to 64 octets) to the RSA key `recipient` with RSA-OAEP SHA-256.
+pub fn wrap_content_key(
+    recipient: &SubjectPublicKeyInfoOwned,
+    content_key: &[u8],
+) -> Result<WrappedKey, CertError> {
+    if !(MIN_CONTENT_KEY_LEN..=MAX_CONTENT_KEY_LEN).contains(&content_key.len()) {
+        return Err(CertError::LicenseInput {
+            reason: "a content key is 16 to 64 octets",
+        });
+    }
+    let der = der::Encode::to_der(recipient).map_err(|e| key_err("wrap")(e.to_string()))?;
+    let key = rsa::PublicKey::from_public_key_der(&der)
+        .map_err(|e| key_err("wrap")(format!("the recipient key is not a usable RSA key: {e}")))?;
+    let encrypted = key
+        .oaep_encrypt_with_rng::<Sha256, _>(&mut SysRng, content_key)
+        .map_err(|e| key_err("wrap")(e.to_string()))?;
+    WrappedKey::new(
+        oaep_sha256_algorithm()?,
+        key_identifier(recipient)?,
+        encrypted,
+    )
+}
+
+/// Decrypts a wrapped content key with `key`. Refuses a key wrapped to another key (by key
+/// identifier) or with another algorithm.
+pub fn unwrap_content_key(key: &PrivateKey, wrapped: &WrappedKey) -> Result<Vec<u8>, CertError> {
+    if *wrapped.algorithm() != oaep_sha256_algorithm()? {
+        return Err(key_err("unwrap")(format!(
+            "unsupported key-encryption algorithm {}",
+            wrapped.algorithm().oid
+        )));
+    }
+    let public = rsa::PublicKey::from(key.clone());
+    let spki = SubjectPublicKeyInfoOwned::from_key(&public)
+        .map_err(|e| key_err("unwrap")(e.to_string()))?;
+    if key_identifier(&spki)? != wrapped.recipient_key_id() {
+        return Err(key_err("unwrap")(
+            "the content key is encrypted to another key".to_owned(),
+        ));
+    }
+    let content_key = key
+        .oaep_decrypt::<Sha256>(wrapped.encrypted_key())
+        .map_err(|_| key_err("unwrap")("decryption failed".to_owned()))?;
+    Ok(content_key.to_vec())
+}
+
+/// Issues a publishing license at `now`: `policy` and `content_key` encrypted to the issuer's
+/// own (cluster) key, valid for the issuer's license lifetime (7 years by default), signed as
+/// CMS with the issuer's chain.
+///
+/// Refuses an issuer without the issue-publishing-license right or not valid at `now`.
+pub fn issue_publishing_license(
+    issuer: &Issuer,
+    policy: &ContentPolicy,
+    content_key: &[u8],
+    now: OffsetDateTime,
+) -> Result<SignedLicense, CertError> {
+    issuer.require(Right::IssuePublishingLicense)?;
+    issuer.check_valid_at(now)?;
+    let cluster_key = issuer
+        .certificate()
+        .tbs_certificate()
+        .subject_public_key_info();
+    let validity = issuer.policy().validity(Issued::License, now)?;
+    let body = LicenseBody::Publishing(PublishingLicense {
+        serial: SerialNumber::random()?,
+        issuer: issuer.subject().clone(),
+        validity,
+        content_id: policy.content_id.clone(),
+        grants: policy.grants.clone(),
+        content_key: wrap_content_key(cluster_key, content_key)?,
+    });
+    sign(
+        &body,
+        issuer.signer().as_ref(),
+        issuer.chain().certificates(),
+        validity.not_before(),
+    )
+}
+
+/// Issues a use license at `now` for `grantee`, from a decoded publishing license: decrypts
+/// the content key with `cluster_key` (the licensing cluster's private key, to which the
+/// publishing license encrypted it) and re-encrypts it to the grantee, who gets the rights the
+/// policy grants them. Expires at the earliest of the issuer's license lifetime, the grant's
+/// expiry and the publishing license's expiry.
+///
+/// Refuses a grantee the policy does not name, a grant or publishing license already expired
+/// at `now`, and an issuer without the issue-use-license right or not valid at `now`. (That the
+/// publishing license is genuine is for the caller to verify first, with the chain crate.)
+pub fn issue_use_license(
+    issuer: &Issuer,
+    cluster_key: &PrivateKey,
+    publishing: &PublishingLicense,
+    grantee: &Grantee,
+    now: OffsetDateTime,
+) -> Result<SignedLicense, CertError> {
+    issuer.require(Right::IssueUseLicense)?;
+    issuer.check_valid_at(now)?;
+    let grant =
+        publishing
+            .grant_for(grantee.principal())
+            .ok_or_else(|| CertError::GranteeNotInPolicy {
+                principal: grantee.principal().to_owned(),
+            })?;
+    let lifetime = issuer.policy().validity(Issued::License, now)?;
+    let mut end = lifetime.not_after().min(publishing.validity().not_after());
+    if let Some(grant_end) = grant.expires() {
+        end = end.min(grant_end);
+    }
+    let validity =
+        Validity::new(lifetime.not_before(), end).map_err(|_| CertError::LicenseInput {
+            reason: "the grant or the publishing license has already expired",
+        })?;
+    let content_key = unwrap_content_key(cluster_key, publishing.content_key())?;
+    let body = LicenseBody::Use(UseLicense {
+        serial: SerialNumber::random()?,
+        issuer: issuer.subject().clone(),
+        validity,
+        publishing_license_serial: publishing.serial().clone(),
+        content_id: publishing.content_id().to_owned(),
+        principal: grantee.principal().to_owned(),
+        grantee_key: grantee.public_key().clone(),
+        rights: grant.rights(),
+        content_key: wrap_content_key(grantee.public_key(), &content_key)?,
+    });
+    sign(
+        &body,
+        issuer.signer().as_ref(),
+        issuer.chain().certificates(),
+        validity.not_before(),
+    )
+}

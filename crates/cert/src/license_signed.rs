@@ -1,0 +1,306 @@
+//! Signed licenses: CMS SignedData (RFC 5652) around a license body, signed by the issuing
+//! server's SLC key, carrying the signer's chain.
+
+use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::ContentInfo;
+use cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerIdentifier};
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME};
+use der::asn1::{Any, OctetString, SetOfVec};
+use der::{Encode, Tag, Tagged};
+use rms_policy::{Validity, to_x509_time};
+use spki::AlgorithmIdentifierOwned;
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
+use x509_cert::name::Name;
+
+use crate::codec::{Strict, decode_strict, der_to_pem, pem_to_der};
+use crate::signer::{BuilderSigner, RawSignature};
+use crate::{CertError, LicenseBody, LicenseError, LicenseKind, Signer, oid};
+
+/// The PEM label of a CMS structure, as `openssl cms -outform PEM` writes it.
+const PEM_LABEL: &str = "CMS";
+
+/// What signature verification of a license needs, as decoded (nothing here is verified).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SignerView {
+    /// Issuer name of the signer's certificate (from issuerAndSerialNumber).
+    pub issuer: Name,
+    /// Serial number of the signer's certificate (from issuerAndSerialNumber).
+    pub serial: x509_cert::serial_number::SerialNumber,
+    /// The SignerInfo's digestAlgorithm.
+    pub digest_algorithm: AlgorithmIdentifierOwned,
+    /// The SignerInfo's signatureAlgorithm.
+    pub signature_algorithm: AlgorithmIdentifierOwned,
+    /// The signature value.
+    pub signature: Vec<u8>,
+    /// DER of the signed attributes as a SET OF Attribute (tag 0x31): exactly what the
+    /// signature covers.
+    pub signed_attributes_der: Vec<u8>,
+    /// Value of the message-digest signed attribute.
+    pub message_digest: Vec<u8>,
+    /// The eContent octets (the DER license body) whose digest must equal `message_digest`.
+    pub content: Vec<u8>,
+}
+
+/// A license as signed CMS: its typed body, the certificates it carries and what signature
+/// verification needs. Decoding checks the structure strictly and never panics, but does
+/// **not** verify the signature or the chain: that is the chain crate's job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedLicense {
+    der: Vec<u8>,
+    body: LicenseBody,
+    certificates: Vec<Certificate>,
+    signer: SignerView,
+}
+
+fn not_signed_data(reason: impl Into<String>) -> LicenseError {
+    LicenseError::NotSignedData {
+        reason: reason.into(),
+    }
+}
+
+impl SignedLicense {
+    /// Decodes a license from DER (a CMS ContentInfo holding SignedData) and checks its
+    /// structure: exactly one SignerInfo identified by issuerAndSerialNumber; signed attributes
+    /// with exactly one content-type (equal to eContentType), one message-digest and at most
+    /// one signing-time; eContentType one of our license types; a body that decodes with no
+    /// trailing data and a known version.
+    pub fn from_der(bytes: &[u8]) -> Result<Self, CertError> {
+        let info: ContentInfo = decode_strict(bytes).map_err(|err| match err {
+            Strict::Der(err) => not_signed_data(format!("not a CMS ContentInfo: {err}")),
+            Strict::Trailing(extra) => not_signed_data(format!("{extra} bytes of trailing data")),
+        })?;
+        if info.content_type != ID_SIGNED_DATA {
+            return Err(not_signed_data(format!(
+                "content type {} is not signedData",
+                info.content_type
+            ))
+            .into());
+        }
+        let signed: SignedData = info
+            .content
+            .decode_as()
+            .map_err(|err| not_signed_data(format!("cannot decode SignedData: {err}")))?;
+        let econtent_type = signed.encap_content_info.econtent_type;
+        let kind = if econtent_type == oid::PUBLISHING_LICENSE {
+            LicenseKind::Publishing
+        } else if econtent_type == oid::USE_LICENSE {
+            LicenseKind::Use
+        } else {
+            return Err(LicenseError::UnknownContentType { oid: econtent_type }.into());
+        };
+        let content = signed
+            .encap_content_info
+            .econtent
+            .as_ref()
+            .ok_or(LicenseError::NoContent)?;
+        if content.tag() != Tag::OctetString {
+            return Err(not_signed_data("eContent is not an OCTET STRING").into());
+        }
+        let content = content.value().to_vec();
+        let body = LicenseBody::from_der(kind, &content)?;
+
+        let signer_infos = signed.signer_infos.0.as_slice();
+        let [signer_info] = signer_infos else {
+            return Err(LicenseError::SignerCount {
+                count: signer_infos.len(),
+            }
+            .into());
+        };
+        let SignerIdentifier::IssuerAndSerialNumber(sid) = &signer_info.sid else {
+            return Err(LicenseError::SignerIdentifier.into());
+        };
+        let attributes = signer_info
+            .signed_attrs
+            .as_ref()
+            .ok_or(LicenseError::NoSignedAttributes)?;
+        let content_type: ObjectIdentifier =
+            single_value(attributes, ID_CONTENT_TYPE, "content-type")?
+                .ok_or(LicenseError::SignedAttribute {
+                    name: "content-type",
+                })?
+                .decode_as()
+                .map_err(|_| LicenseError::SignedAttribute {
+                    name: "content-type",
+                })?;
+        if content_type != econtent_type {
+            return Err(LicenseError::ContentTypeMismatch {
+                attribute: content_type,
+                econtent_type,
+            }
+            .into());
+        }
+        let message_digest: OctetString =
+            single_value(attributes, ID_MESSAGE_DIGEST, "message-digest")?
+                .ok_or(LicenseError::SignedAttribute {
+                    name: "message-digest",
+                })?
+                .decode_as()
+                .map_err(|_| LicenseError::SignedAttribute {
+                    name: "message-digest",
+                })?;
+        if let Some(time) = single_value(attributes, ID_SIGNING_TIME, "signing-time")? {
+            time.decode_as::<x509_cert::time::Time>().map_err(|_| {
+                LicenseError::SignedAttribute {
+                    name: "signing-time",
+                }
+            })?;
+        }
+        let signed_attributes_der = attributes
+            .to_der()
+            .map_err(|err| not_signed_data(format!("cannot re-encode signed attributes: {err}")))?;
+
+        let mut certificates = Vec::new();
+        for choice in signed.certificates.iter().flat_map(|set| set.0.iter()) {
+            match choice {
+                CertificateChoices::Certificate(certificate) => {
+                    certificates.push(certificate.clone());
+                }
+                CertificateChoices::Other(_) => {
+                    return Err(
+                        not_signed_data("certificates other than X.509 are not accepted").into(),
+                    );
+                }
+            }
+        }
+        let signer = SignerView {
+            issuer: sid.issuer.clone(),
+            serial: sid.serial_number.clone(),
+            digest_algorithm: signer_info.digest_alg.clone(),
+            signature_algorithm: signer_info.signature_algorithm.clone(),
+            signature: signer_info.signature.as_bytes().to_vec(),
+            signed_attributes_der,
+            message_digest: message_digest.as_bytes().to_vec(),
+            content,
+        };
+        Ok(Self {
+            der: bytes.to_vec(),
+            body,
+            certificates,
+            signer,
+        })
+    }
+
+    /// Decodes a license from one PEM block (`CMS`), as `openssl cms -outform PEM` writes.
+    pub fn from_pem(text: &str) -> Result<Self, CertError> {
+        let der = pem_to_der(text, PEM_LABEL)
+            .map_err(|err| not_signed_data(format!("not a PEM CMS block: {err}")))?;
+        Self::from_der(&der)
+    }
+
+    /// The license as DER, exactly as made or received.
+    pub fn to_der(&self) -> Result<Vec<u8>, CertError> {
+        Ok(self.der.clone())
+    }
+
+    /// The license as PEM (`CMS`).
+    pub fn to_pem(&self) -> Result<String, CertError> {
+        der_to_pem(PEM_LABEL, &self.der, "license")
+    }
+
+    /// The typed body.
+    pub fn body(&self) -> &LicenseBody {
+        &self.body
+    }
+
+    /// Publishing or use license.
+    pub fn kind(&self) -> LicenseKind {
+        self.body.kind()
+    }
+
+    /// Issue time to expiry, from the body.
+    pub fn validity(&self) -> Validity {
+        self.body.validity()
+    }
+
+    /// The certificates the SignedData carries, in the order they are encoded. DER sorts a
+    /// SET OF, so this is not necessarily leaf first: build the path from the signer's
+    /// issuer and serial number.
+    pub fn certificates(&self) -> &[Certificate] {
+        &self.certificates
+    }
+
+    /// What signature verification needs.
+    pub fn signer(&self) -> &SignerView {
+        &self.signer
+    }
+}
+
+/// The value of the attribute `oid` when it appears once with one value; `None` when absent;
+/// an error when repeated or multi-valued.
+fn single_value<'a>(
+    attributes: &'a SetOfVec<Attribute>,
+    oid: ObjectIdentifier,
+    name: &'static str,
+) -> Result<Option<&'a Any>, LicenseError> {
+    let mut found = attributes.iter().filter(|a| a.oid == oid);
+    let Some(attribute) = found.next() else {
+        return Ok(None);
+    };
+    if found.next().is_some() {
+        return Err(LicenseError::SignedAttribute { name });
+    }
+    match attribute.values.as_slice() {
+        [value] => Ok(Some(value)),
+        _ => Err(LicenseError::SignedAttribute { name }),
+    }
+}
+
+/// Signs `body` as CMS SignedData with `signer`, whose certificate is `chain[0]`; signing-time
+/// is `issued_at`.
+pub(crate) fn sign(
+    body: &LicenseBody,
+    signer: &dyn Signer,
+    chain: &[Certificate],
+    issued_at: OffsetDateTime,
+) -> Result<SignedLicense, CertError> {
+    let encode = |what| move |source| CertError::Encode { what, source };
+    let leaf = chain.first().ok_or(CertError::EmptyChain)?;
+    let body_der = body.to_der()?;
+    let econtent = EncapsulatedContentInfo {
+        econtent_type: body.kind().content_type(),
+        econtent: Some(Any::new(Tag::OctetString, body_der).map_err(encode("license body"))?),
+    };
+    let digest_algorithm = AlgorithmIdentifierOwned {
+        oid: const_oid::db::rfc5912::ID_SHA_256,
+        parameters: None,
+    };
+    let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+        issuer: leaf.tbs_certificate().issuer().clone(),
+        serial_number: leaf.tbs_certificate().serial_number().clone(),
+    });
+    let adapter = BuilderSigner::new(signer);
+    let cms_err = |err| adapter.cms_error("license", err);
+    let mut signer_info =
+        SignerInfoBuilder::new(sid, digest_algorithm.clone(), &econtent, None).map_err(cms_err)?;
+    let time = to_x509_time(issued_at)?;
+    let mut values = SetOfVec::new();
+    values
+        .insert(Any::encode_from(&time).map_err(encode("signing-time"))?)
+        .map_err(encode("signing-time"))?;
+    signer_info
+        .add_signed_attribute(Attribute {
+            oid: ID_SIGNING_TIME,
+            values,
+        })
+        .map_err(cms_err)?;
+    let mut builder = SignedDataBuilder::new(&econtent);
+    builder
+        .add_digest_algorithm(digest_algorithm)
+        .map_err(cms_err)?;
+    for certificate in chain {
+        builder
+            .add_certificate(CertificateChoices::Certificate(certificate.clone()))
+            .map_err(cms_err)?;
+    }
+    builder
+        .add_signer_info::<_, RawSignature>(signer_info, &adapter)
+        .map_err(cms_err)?;
+    let info = builder.build().map_err(cms_err)?;
+    let der = info.to_der().map_err(encode("license"))?;
+    SignedLicense::from_der(&der)
+}

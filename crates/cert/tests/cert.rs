@@ -1,0 +1,16 @@
+//! Integration tests of rms-cert: requests, issuance, licenses, OpenSSL interoperability and
+//! never-panic property tests, in one test binary (keys are generated once for all of them).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "cert/common.rs"]
+mod common;
+#[path = "cert/issuance.rs"]
+mod issuance;
+#[path = "cert/licenses.rs"]
+mod licenses;
+#[path = "cert/openssl.rs"]
+mod openssl;
+#[path = "cert/props.rs"]
+mod props;
+#[path = "cert/requests.rs"]
+mod requests;

@@ -1,0 +1,113 @@
+//! Property tests: decoding arbitrary bytes, and mutations of valid encodings, never panics.
+
+use std::sync::LazyLock;
+
+use proptest::prelude::*;
+use rms_cert::{
+    Chain, EnrollmentRequest, Issuer, ServerIdentity, ServerRole, SignedLicense,
+    certificate_from_der, certificate_from_pem,
+};
+
+use crate::common::*;
+
+struct Samples {
+    request: Vec<u8>,
+    certificate: Vec<u8>,
+    license: Vec<u8>,
+}
+
+static SAMPLES: LazyLock<Samples> = LazyLock::new(|| Samples {
+    request: EnrollmentRequest::new(&identity("p", ServerRole::LicensingServer), key(2).as_ref())
+        .unwrap()
+        .to_der()
+        .unwrap(),
+    certificate: rms_cert::certificate_to_der(PKI.licensing.certificate()).unwrap(),
+    license: crate::licenses::use_license("alice@example.com")
+        .unwrap()
+        .to_der()
+        .unwrap(),
+});
+
+/// Up to 8 (position, xor) flips and an optional truncation of `valid`.
+fn mutate(valid: &[u8], flips: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
+    let mut bytes = valid.to_vec();
+    for (pos, xor) in flips {
+        let i = pos % bytes.len();
+        bytes[i] ^= xor.max(&1);
+    }
+    if let Some(cut) = cut {
+        bytes.truncate(cut % (bytes.len() + 1));
+    }
+    bytes
+}
+
+fn exercise_request(bytes: &[u8]) {
+    if let Ok(req) = EnrollmentRequest::from_der(bytes) {
+        let _ = req.to_pem();
+        if let Ok(checked) = req.check() {
+            let _ = PKI.root.issue_slc(&checked, NOW);
+        }
+    }
+}
+
+fn exercise_certificate(bytes: &[u8]) {
+    if let Ok(cert) = certificate_from_der(bytes) {
+        let _ = ServerIdentity::from_certificate(&cert);
+        if let Ok(chain) = Chain::new(vec![cert]) {
+            let _ = chain.to_pem().map(|pem| Chain::from_pem(&pem));
+            let _ = Issuer::new(key(2), chain);
+        }
+    }
+}
+
+fn exercise_license(bytes: &[u8]) {
+    if let Ok(license) = SignedLicense::from_der(bytes) {
+        let _ = (
+            license.body(),
+            license.validity(),
+            license.certificates(),
+            license.signer(),
+        );
+        let _ = license.to_pem().map(|pem| SignedLicense::from_pem(&pem));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
+        exercise_request(&bytes);
+        exercise_certificate(&bytes);
+        exercise_license(&bytes);
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = EnrollmentRequest::from_pem(&text);
+        let _ = certificate_from_pem(&text);
+        let _ = SignedLicense::from_pem(&text);
+        let _ = Chain::from_pem(&text);
+    }
+
+    #[test]
+    fn mutated_requests_never_panic(
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        cut in proptest::option::of(any::<usize>()),
+    ) {
+        exercise_request(&mutate(&SAMPLES.request, &flips, cut));
+    }
+
+    #[test]
+    fn mutated_certificates_never_panic(
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        cut in proptest::option::of(any::<usize>()),
+    ) {
+        exercise_certificate(&mutate(&SAMPLES.certificate, &flips, cut));
+    }
+
+    #[test]
+    fn mutated_licenses_never_panic(
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        cut in proptest::option::of(any::<usize>()),
+    ) {
+        exercise_license(&mutate(&SAMPLES.license, &flips, cut));
+    }
+}
