@@ -6,9 +6,15 @@
 //! | module | crate | what it is for |
 //! | --- | --- | --- |
 //! | [`cert`] | `rms-cert` | enrollment requests, server licensor certificates, licenses |
+//! | [`dacl`] | `rms-dacl` | Windows-compatible SIDs, security descriptors, SDDL, binary form and access check |
 //! | [`policy`] | `rms-policy` | lifetimes, time encoding, renewal windows, validation models |
+//! | [`store`] | `rms-store` | the configuration database (SQLite or PostgreSQL) |
+//! | [`transport`] | `rms-transport` | HTTP server and client, TLS, limits, metrics |
 //!
 //! The top-level `examples/` folder belongs to this package.
 
 pub use rms_cert as cert;
+pub use rms_dacl as dacl;
 pub use rms_policy as policy;
+pub use rms_store as store;
+pub use rms_transport as transport;

@@ -75,7 +75,8 @@ pub use crate::license_body::{
 };
 pub use crate::license_issue::{
     ContentPolicy, Grantee, MAX_CONTENT_KEY_LEN, MIN_CONTENT_KEY_LEN, issue_publishing_license,
-    issue_use_license, oaep_sha256_algorithm, unwrap_content_key, wrap_content_key,
+    issue_use_license, issue_use_license_with_content_key, oaep_sha256_algorithm,
+    unwrap_content_key, wrap_content_key,
 };
 pub use crate::license_signed::{SignedLicense, SignerView};
 pub use crate::request::{CheckedRequest, EnrollmentRequest};

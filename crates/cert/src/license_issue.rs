@@ -210,6 +210,20 @@ pub fn issue_use_license(
     grantee: &Grantee,
     now: OffsetDateTime,
 ) -> Result<SignedLicense, CertError> {
+    let content_key = unwrap_content_key(cluster_key, publishing.content_key())?;
+    issue_use_license_with_content_key(issuer, publishing, &content_key, grantee, now)
+}
+
+/// [`issue_use_license`] for a caller that already unwrapped the publishing license's content
+/// key (a server that caches content keys, since unwrapping is a private-key operation as
+/// costly as signing). `content_key` must be the key the publishing license carries.
+pub fn issue_use_license_with_content_key(
+    issuer: &Issuer,
+    publishing: &PublishingLicense,
+    content_key: &[u8],
+    grantee: &Grantee,
+    now: OffsetDateTime,
+) -> Result<SignedLicense, CertError> {
     issuer.require(Right::IssueUseLicense)?;
     issuer.check_valid_at(now)?;
     let grant =
@@ -227,7 +241,6 @@ pub fn issue_use_license(
         Validity::new(lifetime.not_before(), end).map_err(|_| CertError::LicenseInput {
             reason: "the grant or the publishing license has already expired",
         })?;
-    let content_key = unwrap_content_key(cluster_key, publishing.content_key())?;
     let body = LicenseBody::Use(UseLicense {
         serial: SerialNumber::random()?,
         issuer: issuer.subject().clone(),
@@ -237,7 +250,7 @@ pub fn issue_use_license(
         principal: grantee.principal().to_owned(),
         grantee_key: grantee.public_key().clone(),
         rights: grant.rights(),
-        content_key: wrap_content_key(grantee.public_key(), &content_key)?,
+        content_key: wrap_content_key(grantee.public_key(), content_key)?,
     });
     sign(
         &body,

@@ -1,0 +1,73 @@
+/// Everything the configuration database can refuse or fail at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The URL names no database this build supports.
+    #[error("unsupported database URL {url:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl {
+        /// The URL given, with any password removed.
+        url: String,
+    },
+    /// The database cannot be reached or failed mid-operation; the operation changed nothing.
+    #[error("configuration database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// The database was written by a newer version of this software.
+    #[error(
+        "configuration database has schema version {found}, but this build knows versions up to {supported}: upgrade this server before pointing it at that database"
+    )]
+    NewerSchema {
+        /// The schema version found in the database.
+        found: i64,
+        /// The newest schema version this build knows.
+        supported: i64,
+    },
+    /// The database holds no cluster yet.
+    #[error(
+        "the configuration database holds no cluster: run `init` (root) or `enroll` (licensing) first"
+    )]
+    NoCluster,
+    /// Something that must be unique already exists.
+    #[error("{what} already exists")]
+    AlreadyExists {
+        /// What was duplicated, e.g. `principal "alice"`.
+        what: String,
+    },
+    /// Something looked up does not exist.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
+    /// A stored value that this build cannot read.
+    #[error("corrupt configuration database: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether the error is the database being out of reach (worth a retry, HTTP 503), rather
+    /// than a refusal of the operation.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// Maps a driver error, turning unique-constraint violations into [`StoreError::AlreadyExists`].
+pub(crate) fn classify(error: sqlx::Error, what: impl FnOnce() -> String) -> StoreError {
+    if let sqlx::Error::Database(db) = &error
+        && db.is_unique_violation()
+    {
+        return StoreError::AlreadyExists { what: what() };
+    }
+    StoreError::Unavailable(error)
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(error.to_string()),
+            other => StoreError::Unavailable(other),
+        }
+    }
+}

@@ -1,0 +1,678 @@
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use time::OffsetDateTime;
+
+use crate::error::classify;
+use crate::records::*;
+use crate::{StoreError, schema};
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// A SQLite file: the embedded default, one server.
+    Sqlite,
+    /// PostgreSQL: several servers of one cluster share it.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names.
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl { url: redact(url) })
+        }
+    }
+}
+
+/// Removes a password from a URL before it is shown.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+pub(crate) fn now_unix() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn to_unix(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .map_err(|_| StoreError::Corrupt(format!("timestamp {seconds} out of range")))
+}
+
+/// Settings of the connection pool.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Most connections held open at once.
+    pub max_connections: u32,
+    /// How long an operation waits for a free connection before the database counts as
+    /// unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The configuration database of one cluster.
+///
+/// Every method is one statement or one transaction: it either happens entirely or not at
+/// all. Methods that record an issuance return only after the record is committed.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the SQLite database at `path` (created if missing) and migrates it.
+    pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Self::open(&url, StoreOptions::default()).await
+    }
+
+    /// Opens the database at `url` (`sqlite://PATH?mode=rwc` or `postgres://...`) and brings its
+    /// schema up to date, refusing one written by a newer build.
+    pub async fn open(url: &str, options: StoreOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let mut conn = schema::connect_one(url).await?;
+        schema::migrate(&mut conn, backend).await?;
+        drop(conn);
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect(url)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    // ----- cluster and SLCs -----
+
+    /// Creates the cluster with its first SLC, in one transaction.
+    pub async fn create_cluster(
+        &self,
+        identity: &ClusterIdentity,
+        slc: &SlcRecord,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO cluster (id, role, name, cluster_id, domain_sid, created_at)
+             VALUES (1, $1, $2, $3, $4, $5)",
+        )
+        .bind(identity.role.name())
+        .bind(&identity.name)
+        .bind(&identity.cluster_id)
+        .bind(&identity.domain_sid)
+        .bind(to_unix(identity.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, || "a cluster in this database".to_owned()))?;
+        insert_slc(&mut tx, slc).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The cluster's identity.
+    pub async fn cluster(&self) -> Result<ClusterIdentity, StoreError> {
+        let row = sqlx::query(
+            "SELECT role, name, cluster_id, domain_sid, created_at FROM cluster WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NoCluster)?;
+        Ok(ClusterIdentity {
+            role: row.try_get::<String, _>("role")?.parse()?,
+            name: row.try_get("name")?,
+            cluster_id: row.try_get("cluster_id")?,
+            domain_sid: row.try_get("domain_sid")?,
+            created_at: from_unix(row.try_get("created_at")?)?,
+        })
+    }
+
+    /// Adds an SLC (after a renewal); the newest installed becomes the current one.
+    pub async fn install_slc(&self, slc: &SlcRecord) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_slc(&mut tx, slc).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The SLC the cluster signs with now: the one installed last.
+    pub async fn current_slc(&self) -> Result<SlcRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT serial, chain_pem, encrypted_key, not_before, not_after, installed_at FROM slcs
+             ORDER BY installed_at DESC, not_before DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NoCluster)?;
+        slc_from_row(&row)
+    }
+
+    /// Every SLC the cluster has held, newest first.
+    pub async fn slcs(&self) -> Result<Vec<SlcRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT serial, chain_pem, encrypted_key, not_before, not_after, installed_at FROM slcs
+             ORDER BY installed_at DESC, not_before DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(slc_from_row).collect()
+    }
+
+    // ----- principals, groups, tokens -----
+
+    /// Adds a user or group.
+    pub async fn add_principal(&self, principal: &Principal) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO principals (sid, name, kind, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&principal.sid)
+            .bind(&principal.name)
+            .bind(principal.kind.to_string())
+            .bind(to_unix(principal.created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                classify(e, || {
+                    format!("principal {:?} or SID {}", principal.name, principal.sid)
+                })
+            })?;
+        Ok(())
+    }
+
+    /// The principal called `name`.
+    pub async fn principal(&self, name: &str) -> Result<Principal, StoreError> {
+        let row = sqlx::query("SELECT sid, name, kind, created_at FROM principals WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: format!("principal {name:?}"),
+            })?;
+        principal_from_row(&row)
+    }
+
+    /// Every principal, by name.
+    pub async fn principals(&self) -> Result<Vec<Principal>, StoreError> {
+        let rows = sqlx::query("SELECT sid, name, kind, created_at FROM principals ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(principal_from_row).collect()
+    }
+
+    /// Makes user `member` a member of group `group`.
+    pub async fn add_membership(&self, member: &str, group: &str) -> Result<(), StoreError> {
+        let member = self.principal(member).await?;
+        let group = self.principal(group).await?;
+        if group.kind != PrincipalKind::Group {
+            return Err(StoreError::NotFound {
+                what: format!("group {:?} ({:?} is a user)", group.name, group.name),
+            });
+        }
+        sqlx::query("INSERT INTO memberships (member_sid, group_sid) VALUES ($1, $2)")
+            .bind(&member.sid)
+            .bind(&group.sid)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| {
+                classify(e, || {
+                    format!("membership of {:?} in {:?}", member.name, group.name)
+                })
+            })?;
+        Ok(())
+    }
+
+    /// Adds a principal and its memberships and token in one transaction, so a failure leaves no
+    /// half-created principal behind.
+    pub async fn add_user(
+        &self,
+        principal: &Principal,
+        groups: &[String],
+        token_hash: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO principals (sid, name, kind, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&principal.sid)
+            .bind(&principal.name)
+            .bind(principal.kind.to_string())
+            .bind(to_unix(principal.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                classify(e, || {
+                    format!("principal {:?} or SID {}", principal.name, principal.sid)
+                })
+            })?;
+        for group in groups {
+            let group_sid: Option<String> =
+                sqlx::query_scalar("SELECT sid FROM principals WHERE name = $1 AND kind = 'group'")
+                    .bind(group)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let group_sid = group_sid.ok_or_else(|| StoreError::NotFound {
+                what: format!("group {group:?}"),
+            })?;
+            sqlx::query("INSERT INTO memberships (member_sid, group_sid) VALUES ($1, $2)")
+                .bind(&principal.sid)
+                .bind(group_sid)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, || format!("membership in {group:?}")))?;
+        }
+        sqlx::query(
+            "INSERT INTO tokens (token_hash, principal_sid, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash.to_vec())
+        .bind(&principal.sid)
+        .bind(to_unix(principal.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, || "token".to_owned()))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The principal whose token hashes to `token_hash`, with its groups; `None` for an unknown
+    /// token.
+    pub async fn authenticate(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<AuthenticatedPrincipal>, StoreError> {
+        let row = sqlx::query(
+            "SELECT p.sid, p.name, p.kind, p.created_at FROM tokens t
+             JOIN principals p ON p.sid = t.principal_sid WHERE t.token_hash = $1",
+        )
+        .bind(token_hash.to_vec())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let principal = principal_from_row(&row)?;
+        let group_sids: Vec<String> = sqlx::query_scalar(
+            "SELECT group_sid FROM memberships WHERE member_sid = $1 ORDER BY group_sid",
+        )
+        .bind(&principal.sid)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(AuthenticatedPrincipal {
+            principal,
+            group_sids,
+        }))
+    }
+
+    /// The names of the groups `name` belongs to.
+    pub async fn groups_of(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT g.name FROM memberships m JOIN principals u ON u.sid = m.member_sid
+             JOIN principals g ON g.sid = m.group_sid WHERE u.name = $1 ORDER BY g.name",
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    // ----- security descriptors -----
+
+    /// The descriptor of `service`.
+    pub async fn descriptor(&self, service: &str) -> Result<DescriptorRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT service, sddl, version, updated_at, updated_by FROM descriptors WHERE service = $1",
+        )
+        .bind(service)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: format!("security descriptor of service {service:?}"),
+        })?;
+        descriptor_from_row(&row)
+    }
+
+    /// Every service's descriptor, by service name.
+    pub async fn descriptors(&self) -> Result<Vec<DescriptorRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT service, sddl, version, updated_at, updated_by FROM descriptors ORDER BY service",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(descriptor_from_row).collect()
+    }
+
+    /// Sets the descriptor of `service` and records the change in the audit log, in one
+    /// transaction. Returns the new version.
+    pub async fn set_descriptor(
+        &self,
+        service: &str,
+        sddl: &str,
+        audit: &NewAuditEntry,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_unix();
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT version FROM descriptors WHERE service = $1")
+                .bind(service)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let version = current.unwrap_or(0) + 1;
+        if current.is_some() {
+            sqlx::query(
+                "UPDATE descriptors SET sddl = $1, version = $2, updated_at = $3, updated_by = $4
+                 WHERE service = $5",
+            )
+            .bind(sddl)
+            .bind(version)
+            .bind(now)
+            .bind(&audit.principal)
+            .bind(service)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO descriptors (service, sddl, version, updated_at, updated_by)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(service)
+            .bind(sddl)
+            .bind(version)
+            .bind(now)
+            .bind(&audit.principal)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify(e, || format!("descriptor of {service:?}")))?;
+        }
+        insert_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    // ----- issuance records -----
+
+    /// Records an issued item and its audit entry in one transaction. A serial already issued by
+    /// the same issuer is refused with [`StoreError::AlreadyExists`] and nothing is written.
+    pub async fn record_issued(
+        &self,
+        record: &IssuedRecord,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO issued (issuer_serial, serial, kind, subject, not_before, not_after,
+                                 requester, issued_by, issued_at, der)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&record.issuer_serial)
+        .bind(&record.serial)
+        .bind(record.kind.name())
+        .bind(&record.subject)
+        .bind(to_unix(record.not_before))
+        .bind(to_unix(record.not_after))
+        .bind(&record.requester)
+        .bind(&record.issued_by)
+        .bind(to_unix(record.issued_at))
+        .bind(record.der.clone())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            classify(e, || {
+                format!(
+                    "serial {} of issuer {}",
+                    record.serial, record.issuer_serial
+                )
+            })
+        })?;
+        insert_audit(&mut tx, audit, to_unix(record.issued_at)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issued items, newest first, optionally only those of `kind` or expiring before
+    /// `expiring_before`, at most `limit`.
+    pub async fn issued(&self, filter: &IssuedFilter) -> Result<Vec<IssuedRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT issuer_serial, serial, kind, subject, not_before, not_after, requester,
+                    issued_by, issued_at, der
+             FROM issued
+             WHERE ($1 = '' OR kind = $1) AND not_after <= $2 AND ($3 = '' OR serial = $3)
+             ORDER BY issued_at DESC, serial LIMIT $4",
+        )
+        .bind(filter.kind.map(IssuedKind::name).unwrap_or(""))
+        .bind(filter.expiring_before.map(to_unix).unwrap_or(i64::MAX))
+        .bind(filter.serial.as_deref().unwrap_or(""))
+        .bind(filter.limit.unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(issued_from_row).collect()
+    }
+
+    /// How many items of `kind` have been issued.
+    pub async fn count_issued(&self, kind: IssuedKind) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM issued WHERE kind = $1")
+                .bind(kind.name())
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    // ----- audit log -----
+
+    /// Appends an entry to the audit log.
+    pub async fn audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, entry, now_unix()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Audit entries written at or after `since`, oldest first, at most `limit`.
+    pub async fn audit_log(
+        &self,
+        since: Option<OffsetDateTime>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, principal, service, action, outcome, reason, node FROM audit
+             WHERE at >= $1 ORDER BY id LIMIT $2",
+        )
+        .bind(since.map(to_unix).unwrap_or(i64::MIN))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    id: row.try_get("id")?,
+                    at: from_unix(row.try_get("at")?)?,
+                    entry: NewAuditEntry {
+                        principal: row.try_get("principal")?,
+                        service: row.try_get("service")?,
+                        action: row.try_get("action")?,
+                        outcome: row.try_get::<String, _>("outcome")?.parse()?,
+                        reason: row.try_get("reason")?,
+                        node: row.try_get("node")?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    // ----- nodes -----
+
+    /// Records that a node is alive.
+    pub async fn heartbeat(&self, node: &NodeRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO nodes (node_id, address, version, started_at, last_seen)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (node_id) DO UPDATE SET address = $2, version = $3, started_at = $4,
+                                                 last_seen = $5",
+        )
+        .bind(&node.node_id)
+        .bind(&node.address)
+        .bind(&node.version)
+        .bind(to_unix(node.started_at))
+        .bind(to_unix(node.last_seen))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Nodes seen at or after `since`, most recent first.
+    pub async fn nodes(&self, since: OffsetDateTime) -> Result<Vec<NodeRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT node_id, address, version, started_at, last_seen FROM nodes
+             WHERE last_seen >= $1 ORDER BY last_seen DESC, node_id",
+        )
+        .bind(to_unix(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(NodeRecord {
+                    node_id: row.try_get("node_id")?,
+                    address: row.try_get("address")?,
+                    version: row.try_get("version")?,
+                    started_at: from_unix(row.try_get("started_at")?)?,
+                    last_seen: from_unix(row.try_get("last_seen")?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Which issued items to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssuedFilter {
+    /// Only items of this kind.
+    pub kind: Option<IssuedKind>,
+    /// Only items whose validity ends at or before this time.
+    pub expiring_before: Option<OffsetDateTime>,
+    /// Only the item with this serial.
+    pub serial: Option<String>,
+    /// At most this many.
+    pub limit: Option<i64>,
+}
+
+async fn insert_slc(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    slc: &SlcRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO slcs (serial, chain_pem, encrypted_key, not_before, not_after, installed_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&slc.serial)
+    .bind(&slc.chain_pem)
+    .bind(slc.encrypted_key.clone())
+    .bind(to_unix(slc.not_before))
+    .bind(to_unix(slc.not_after))
+    .bind(to_unix(slc.installed_at))
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| classify(e, || format!("SLC with serial {}", slc.serial)))?;
+    Ok(())
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    entry: &NewAuditEntry,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit (at, principal, service, action, outcome, reason, node)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(at)
+    .bind(&entry.principal)
+    .bind(&entry.service)
+    .bind(&entry.action)
+    .bind(entry.outcome.to_string())
+    .bind(&entry.reason)
+    .bind(&entry.node)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn slc_from_row(row: &AnyRow) -> Result<SlcRecord, StoreError> {
+    Ok(SlcRecord {
+        serial: row.try_get("serial")?,
+        chain_pem: row.try_get("chain_pem")?,
+        encrypted_key: row.try_get("encrypted_key")?,
+        not_before: from_unix(row.try_get("not_before")?)?,
+        not_after: from_unix(row.try_get("not_after")?)?,
+        installed_at: from_unix(row.try_get("installed_at")?)?,
+    })
+}
+
+fn principal_from_row(row: &AnyRow) -> Result<Principal, StoreError> {
+    Ok(Principal {
+        sid: row.try_get("sid")?,
+        name: row.try_get("name")?,
+        kind: row.try_get::<String, _>("kind")?.parse()?,
+        created_at: from_unix(row.try_get("created_at")?)?,
+    })
+}
+
+fn descriptor_from_row(row: &AnyRow) -> Result<DescriptorRecord, StoreError> {
+    Ok(DescriptorRecord {
+        service: row.try_get("service")?,
+        sddl: row.try_get("sddl")?,
+        version: row.try_get("version")?,
+        updated_at: from_unix(row.try_get("updated_at")?)?,
+        updated_by: row.try_get("updated_by")?,
+    })
+}
+
+fn issued_from_row(row: &AnyRow) -> Result<IssuedRecord, StoreError> {
+    Ok(IssuedRecord {
+        issuer_serial: row.try_get("issuer_serial")?,
+        serial: row.try_get("serial")?,
+        kind: row.try_get::<String, _>("kind")?.parse()?,
+        subject: row.try_get("subject")?,
+        not_before: from_unix(row.try_get("not_before")?)?,
+        not_after: from_unix(row.try_get("not_after")?)?,
+        requester: row.try_get("requester")?,
+        issued_by: row.try_get("issued_by")?,
+        issued_at: from_unix(row.try_get("issued_at")?)?,
+        der: row.try_get("der")?,
+    })
+}

@@ -1,0 +1,484 @@
+//! The store's behaviour, run against every backend available (SQLite always, PostgreSQL when
+//! configured).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use rms_store::*;
+use sqlx::{Connection, Executor};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+fn identity() -> ClusterIdentity {
+    ClusterIdentity {
+        role: ClusterRole::Licensing,
+        name: "licensing.example".into(),
+        cluster_id: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+        domain_sid: "S-1-5-21-1-2-3".into(),
+        created_at: datetime!(2026-11-25 10:00 UTC),
+    }
+}
+
+fn slc(serial: &str, installed_at: OffsetDateTime) -> SlcRecord {
+    SlcRecord {
+        serial: serial.into(),
+        chain_pem: format!("-----BEGIN CERTIFICATE-----\n{serial}\n-----END CERTIFICATE-----\n"),
+        encrypted_key: vec![0x30, 0x82, 1, 2, 3],
+        not_before: installed_at,
+        not_after: installed_at + Duration::days(365),
+        installed_at,
+    }
+}
+
+fn audit(action: &str) -> NewAuditEntry {
+    NewAuditEntry {
+        principal: "admin".into(),
+        service: "UseLicenseService".into(),
+        action: action.into(),
+        outcome: Outcome::Allowed,
+        reason: "(A;;0x8;;;AU) at index 0".into(),
+        node: "node-1".into(),
+    }
+}
+
+fn issued(serial: &str) -> IssuedRecord {
+    IssuedRecord {
+        issuer_serial: "01ab".into(),
+        serial: serial.into(),
+        kind: IssuedKind::UseLicense,
+        subject: "alice@example.com".into(),
+        not_before: datetime!(2026-11-25 10:00 UTC),
+        not_after: datetime!(2033-11-25 10:00 UTC),
+        requester: "alice".into(),
+        issued_by: "node-1".into(),
+        issued_at: datetime!(2026-11-25 10:00 UTC),
+        der: vec![0x30, 0x03, 2, 1, 1],
+    }
+}
+
+fn user(name: &str, rid: u32) -> Principal {
+    Principal {
+        sid: format!("S-1-5-21-1-2-3-{rid}"),
+        name: name.into(),
+        kind: PrincipalKind::User,
+        created_at: datetime!(2026-11-25 10:00 UTC),
+    }
+}
+
+fn group(name: &str, rid: u32) -> Principal {
+    Principal {
+        kind: PrincipalKind::Group,
+        ..user(name, rid)
+    }
+}
+
+#[tokio::test]
+async fn cluster_is_created_once_with_its_slc() {
+    for t in common::all().await {
+        let s = &t.store;
+        assert!(
+            matches!(s.cluster().await, Err(StoreError::NoCluster)),
+            "{}",
+            t.label
+        );
+        assert!(
+            matches!(s.current_slc().await, Err(StoreError::NoCluster)),
+            "{}",
+            t.label
+        );
+        s.create_cluster(&identity(), &slc("aa", datetime!(2026-11-25 10:00 UTC)))
+            .await
+            .unwrap();
+        assert_eq!(s.cluster().await.unwrap(), identity(), "{}", t.label);
+        let again = s
+            .create_cluster(&identity(), &slc("bb", datetime!(2026-11-25 10:00 UTC)))
+            .await;
+        assert!(
+            matches!(again, Err(StoreError::AlreadyExists { .. })),
+            "{}: {again:?}",
+            t.label
+        );
+        // The refused second cluster left no SLC behind.
+        assert_eq!(s.slcs().await.unwrap().len(), 1, "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn newest_installed_slc_is_current() {
+    for t in common::all().await {
+        let s = &t.store;
+        s.create_cluster(&identity(), &slc("aa", datetime!(2026-11-25 10:00 UTC)))
+            .await
+            .unwrap();
+        s.install_slc(&slc("bb", datetime!(2027-11-01 10:00 UTC)))
+            .await
+            .unwrap();
+        assert_eq!(s.current_slc().await.unwrap().serial, "bb", "{}", t.label);
+        assert_eq!(
+            s.current_slc().await.unwrap(),
+            slc("bb", datetime!(2027-11-01 10:00 UTC))
+        );
+        let all: Vec<String> = s
+            .slcs()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.serial)
+            .collect();
+        assert_eq!(all, ["bb", "aa"], "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn reopening_migrates_nothing_and_keeps_data() {
+    for t in common::all().await {
+        t.store
+            .create_cluster(&identity(), &slc("aa", datetime!(2026-11-25 10:00 UTC)))
+            .await
+            .unwrap();
+        let again = Store::open(&t.url, StoreOptions::default()).await.unwrap();
+        assert_eq!(again.cluster().await.unwrap(), identity(), "{}", t.label);
+    }
+}
+
+#[tokio::test]
+async fn schema_from_a_newer_build_is_refused() {
+    for t in common::all().await {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&t.url).await.unwrap();
+        conn.execute(
+            "INSERT INTO rms_schema (version, applied_at, software) VALUES (99, 0, 'rms 9')",
+        )
+        .await
+        .unwrap();
+        let err = Store::open(&t.url, StoreOptions::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::NewerSchema { found: 99, .. }),
+            "{}: {err}",
+            t.label
+        );
+        assert!(err.to_string().contains("upgrade"), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn users_groups_and_tokens() {
+    for t in common::all().await {
+        let s = &t.store;
+        s.add_principal(&group("rms-admins", 1000)).await.unwrap();
+        s.add_principal(&group("auditors", 1001)).await.unwrap();
+        s.add_user(
+            &user("alice", 1100),
+            &["rms-admins".into(), "auditors".into()],
+            b"hash-a",
+        )
+        .await
+        .unwrap();
+        let who = s.authenticate(b"hash-a").await.unwrap().unwrap();
+        assert_eq!(who.principal, user("alice", 1100), "{}", t.label);
+        assert_eq!(
+            who.group_sids,
+            ["S-1-5-21-1-2-3-1000", "S-1-5-21-1-2-3-1001"]
+        );
+        assert_eq!(
+            s.groups_of("alice").await.unwrap(),
+            ["auditors", "rms-admins"]
+        );
+        assert!(
+            s.authenticate(b"unknown").await.unwrap().is_none(),
+            "{}",
+            t.label
+        );
+
+        // A duplicate name is refused.
+        let dup = s.add_user(&user("alice", 1101), &[], b"hash-b").await;
+        assert!(
+            matches!(dup, Err(StoreError::AlreadyExists { .. })),
+            "{}: {dup:?}",
+            t.label
+        );
+        // An unknown group refuses the whole user: nothing half-created.
+        let bad = s
+            .add_user(&user("bob", 1102), &["nope".into()], b"hash-c")
+            .await;
+        assert!(
+            matches!(bad, Err(StoreError::NotFound { .. })),
+            "{}: {bad:?}",
+            t.label
+        );
+        assert!(matches!(
+            s.principal("bob").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert!(s.authenticate(b"hash-c").await.unwrap().is_none());
+        // A user is not a group.
+        s.add_user(&user("carol", 1103), &[], b"hash-d")
+            .await
+            .unwrap();
+        assert!(
+            s.add_membership("carol", "alice").await.is_err(),
+            "{}",
+            t.label
+        );
+        s.add_membership("carol", "auditors").await.unwrap();
+        assert_eq!(s.groups_of("carol").await.unwrap(), ["auditors"]);
+        assert_eq!(s.principals().await.unwrap().len(), 4);
+    }
+}
+
+#[tokio::test]
+async fn descriptors_are_versioned_and_audited() {
+    for t in common::all().await {
+        let s = &t.store;
+        assert!(matches!(
+            s.descriptor("SubEnrollService").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        assert_eq!(
+            s.set_descriptor("SubEnrollService", "O:SYG:SYD:P", &audit("acl set"))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            s.set_descriptor(
+                "SubEnrollService",
+                "O:SYG:SYD:P(A;;0x1;;;BA)",
+                &audit("acl grant")
+            )
+            .await
+            .unwrap(),
+            2
+        );
+        let d = s.descriptor("SubEnrollService").await.unwrap();
+        assert_eq!(
+            (d.sddl.as_str(), d.version, d.updated_by.as_str()),
+            ("O:SYG:SYD:P(A;;0x1;;;BA)", 2, "admin")
+        );
+        let log = s.audit_log(None, 100).await.unwrap();
+        let actions: Vec<&str> = log.iter().map(|e| e.entry.action.as_str()).collect();
+        assert_eq!(actions, ["acl set", "acl grant"], "{}", t.label);
+        assert_eq!(s.descriptors().await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn duplicate_serial_is_refused_and_writes_nothing() {
+    for t in common::all().await {
+        let s = &t.store;
+        s.record_issued(&issued("0a"), &audit("issue use-license"))
+            .await
+            .unwrap();
+        let dup = s
+            .record_issued(&issued("0a"), &audit("issue use-license"))
+            .await;
+        assert!(
+            matches!(dup, Err(StoreError::AlreadyExists { .. })),
+            "{}: {dup:?}",
+            t.label
+        );
+        assert_eq!(s.count_issued(IssuedKind::UseLicense).await.unwrap(), 1);
+        // The refused issuance wrote no audit entry either.
+        assert_eq!(
+            s.audit_log(None, 100).await.unwrap().len(),
+            1,
+            "{}",
+            t.label
+        );
+        // Same serial, other issuer: fine (serials are unique per issuer).
+        let other = IssuedRecord {
+            issuer_serial: "02cd".into(),
+            ..issued("0a")
+        };
+        s.record_issued(&other, &audit("issue use-license"))
+            .await
+            .unwrap();
+        assert_eq!(s.issued(&IssuedFilter::default()).await.unwrap().len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn issued_items_can_be_filtered() {
+    for t in common::all().await {
+        let s = &t.store;
+        let slc_record = IssuedRecord {
+            kind: IssuedKind::Slc,
+            not_after: datetime!(2027-11-25 10:00 UTC),
+            ..issued("01")
+        };
+        s.record_issued(&slc_record, &audit("subenroll"))
+            .await
+            .unwrap();
+        s.record_issued(&issued("02"), &audit("issue use-license"))
+            .await
+            .unwrap();
+        let slcs = s
+            .issued(&IssuedFilter {
+                kind: Some(IssuedKind::Slc),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(slcs, std::slice::from_ref(&slc_record), "{}", t.label);
+        let expiring = s
+            .issued(&IssuedFilter {
+                expiring_before: Some(datetime!(2028-01-01 00:00 UTC)),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(expiring, [slc_record], "{}", t.label);
+        let one = s
+            .issued(&IssuedFilter {
+                serial: Some("02".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(one, [issued("02")]);
+        let limited = s
+            .issued(&IssuedFilter {
+                limit: Some(1),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(limited.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn audit_log_is_append_only() {
+    for t in common::all().await {
+        t.store.audit(&audit("subenroll")).await.unwrap();
+        let mut conn = sqlx::AnyConnection::connect(&t.url).await.unwrap();
+        let update = conn.execute("UPDATE audit SET outcome = 'denied'").await;
+        assert!(
+            update.is_err(),
+            "{}: update of the audit log was allowed",
+            t.label
+        );
+        let delete = conn.execute("DELETE FROM audit").await;
+        assert!(
+            delete.is_err(),
+            "{}: delete from the audit log was allowed",
+            t.label
+        );
+        let log = t
+            .store
+            .audit_log(Some(OffsetDateTime::UNIX_EPOCH), 10)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].entry, audit("subenroll"));
+    }
+}
+
+#[tokio::test]
+async fn heartbeats_list_recent_nodes() {
+    for t in common::all().await {
+        let s = &t.store;
+        let now = datetime!(2026-11-25 10:00 UTC);
+        let node = |id: &str, seen: OffsetDateTime| NodeRecord {
+            node_id: id.into(),
+            address: "127.0.0.1:8443".into(),
+            version: "0.1.0".into(),
+            started_at: now,
+            last_seen: seen,
+        };
+        s.heartbeat(&node("a", now)).await.unwrap();
+        s.heartbeat(&node("b", now - Duration::hours(2)))
+            .await
+            .unwrap();
+        s.heartbeat(&node("a", now + Duration::seconds(10)))
+            .await
+            .unwrap();
+        let recent = s.nodes(now - Duration::minutes(5)).await.unwrap();
+        assert_eq!(
+            recent,
+            [node("a", now + Duration::seconds(10))],
+            "{}",
+            t.label
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_issuance_records_everything_once() {
+    for t in common::all().await {
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let s = t.store.clone();
+            tasks.push(tokio::spawn(async move {
+                s.record_issued(&issued(&format!("{i:04x}")), &audit("issue use-license"))
+                    .await
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(
+            t.store.count_issued(IssuedKind::UseLicense).await.unwrap(),
+            200,
+            "{}",
+            t.label
+        );
+        assert_eq!(
+            t.store.audit_log(None, 1000).await.unwrap().len(),
+            200,
+            "{}",
+            t.label
+        );
+    }
+}
+
+#[tokio::test]
+async fn unsupported_url_is_refused_with_password_hidden() {
+    let err = Store::open("mysql://root:secret@localhost/db", StoreOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnsupportedUrl { .. }));
+    assert!(!err.to_string().contains("secret"), "{err}");
+}
+
+#[tokio::test]
+async fn unreachable_database_is_unavailable() {
+    // Port 1 on loopback: nothing listens there.
+    let options = StoreOptions {
+        acquire_timeout: std::time::Duration::from_secs(2),
+        ..Default::default()
+    };
+    let err = Store::open("postgres://nobody@127.0.0.1:1/none", options)
+        .await
+        .unwrap_err();
+    assert!(err.is_unavailable(), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_at_once_migrate_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("fresh.db").display()
+    )];
+    urls.extend(common::postgres_url().await);
+    for url in urls {
+        let opens: Vec<_> = (0..4)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { Store::open(&url, StoreOptions::default()).await })
+            })
+            .collect();
+        for open in opens {
+            open.await.unwrap().unwrap();
+        }
+        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+        let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rms_schema")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(versions, SCHEMA_VERSION, "{url}");
+    }
+}
