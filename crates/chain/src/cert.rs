@@ -137,6 +137,20 @@ impl Cert {
         Self::build(der, cert.clone(), None)
     }
 
+    /// Like [`Cert::from_certificate`], but returns the already-read certificate `known` gives
+    /// for the fingerprint, when it knows one (whose public key may already be parsed).
+    pub(crate) fn from_certificate_or_known(
+        cert: &Certificate,
+        known: &dyn Fn(&[u8; 32]) -> Option<Cert>,
+    ) -> Result<Self, ChainError> {
+        let der = cert.to_der().map_err(ChainError::Decode)?;
+        let fingerprint: [u8; 32] = Sha256::digest(&der).into();
+        match known(&fingerprint) {
+            Some(known) => Ok(known),
+            None => Self::build(der, cert.clone(), None),
+        }
+    }
+
     fn build(
         der: Vec<u8>,
         cert: Certificate,

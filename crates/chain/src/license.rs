@@ -62,7 +62,7 @@ pub fn verify_license<'a>(
     at: OffsetDateTime,
     options: &VerifyOptions,
 ) -> Result<VerifiedLicense<'a>, ChainError> {
-    let (signer, pool) = check_signature(license, pool, options)?;
+    let (signer, pool) = check_signature(license, pool, options, &|_| None)?;
     let path = build(
         &signer,
         &pool,
@@ -84,7 +84,8 @@ impl Verifier {
         pool: &[Cert],
         at: OffsetDateTime,
     ) -> Result<VerifiedLicense<'a>, ChainError> {
-        let (signer, pool) = check_signature(license, pool, self.options())?;
+        let known = |fingerprint: &[u8; 32]| self.known_cert(fingerprint);
+        let (signer, pool) = check_signature(license, pool, self.options(), &known)?;
         let path = self.verify_cached(
             &signer,
             &pool,
@@ -97,11 +98,13 @@ impl Verifier {
 }
 
 /// Everything about a license but its signer's path: returns the signer and the pool to build
-/// its path from (the certificates the license carries, then `pool`).
+/// its path from (the certificates the license carries, then `pool`). `known` may supply
+/// certificates already read, by fingerprint.
 fn check_signature(
     license: &SignedLicense,
     pool: &[Cert],
     options: &VerifyOptions,
+    known: &dyn Fn(&[u8; 32]) -> Option<Cert>,
 ) -> Result<(Cert, Vec<Cert>), ChainError> {
     let view = license.signer();
     let hash = HashAlg::from_algorithm(&view.digest_algorithm).ok_or(
@@ -116,7 +119,7 @@ fn check_signature(
     let mut candidates = license
         .certificates()
         .iter()
-        .map(Cert::from_certificate)
+        .map(|c| Cert::from_certificate_or_known(c, known))
         .collect::<Result<Vec<_>, _>>()?;
     candidates.extend(pool.iter().cloned());
     let issuer = NormalizedName::new(&view.issuer);

@@ -123,6 +123,15 @@ impl Verifier {
         Ok(path)
     }
 
+    /// A certificate of a cached path, by fingerprint: reusing it saves reading it again and
+    /// parsing its public key.
+    pub(crate) fn known_cert(&self, fingerprint: &[u8; 32]) -> Option<Cert> {
+        self.lock()
+            .known
+            .get(fingerprint)
+            .map(|(cert, _)| cert.clone())
+    }
+
     fn lock(&self) -> MutexGuard<'_, Cache> {
         // The cache holds no invariant a panic elsewhere could break half-way.
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
@@ -145,6 +154,8 @@ struct Cache {
     by_leaf: HashMap<[u8; 32], Vec<(CacheKey, VerifiedPath)>>,
     /// Insertion order, for eviction: leaf fingerprint, key and the path's fingerprints.
     order: VecDeque<([u8; 32], CacheKey, Vec<[u8; 32]>)>,
+    /// Every certificate of the cached paths, with the number of paths holding it.
+    known: HashMap<[u8; 32], (Cert, usize)>,
 }
 
 impl Cache {
@@ -154,6 +165,7 @@ impl Cache {
             len: 0,
             by_leaf: HashMap::new(),
             order: VecDeque::new(),
+            known: HashMap::new(),
         }
     }
 
@@ -183,6 +195,12 @@ impl Cache {
         {
             return;
         }
+        for cert in path_certs(&path) {
+            self.known
+                .entry(*cert.fingerprint())
+                .or_insert((cert.clone(), 0))
+                .1 += 1;
+        }
         entries.push((key, path));
         self.order.push_back((leaf, key, prints));
         self.len += 1;
@@ -195,8 +213,16 @@ impl Cache {
                     .iter()
                     .position(|(k, p)| *k == key && fingerprints(p) == oldest)
                 {
-                    entries.remove(i);
+                    let (_, path) = entries.remove(i);
                     self.len -= 1;
+                    for cert in path_certs(&path) {
+                        if let Some((_, count)) = self.known.get_mut(cert.fingerprint()) {
+                            *count = count.saturating_sub(1);
+                            if *count == 0 {
+                                self.known.remove(cert.fingerprint());
+                            }
+                        }
+                    }
                 }
                 if entries.is_empty() {
                     self.by_leaf.remove(&leaf);
@@ -206,11 +232,14 @@ impl Cache {
     }
 }
 
-/// The fingerprints of a path's certificates and anchor.
-fn fingerprints(path: &VerifiedPath) -> Vec<[u8; 32]> {
+/// A path's certificates and anchor.
+fn path_certs(path: &VerifiedPath) -> impl Iterator<Item = &Cert> {
     path.certificates()
         .iter()
         .chain(std::iter::once(path.anchor().cert()))
-        .map(|c| *c.fingerprint())
-        .collect()
+}
+
+/// The fingerprints of a path's certificates and anchor.
+fn fingerprints(path: &VerifiedPath) -> Vec<[u8; 32]> {
+    path_certs(path).map(|c| *c.fingerprint()).collect()
 }
