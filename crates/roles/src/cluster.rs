@@ -64,7 +64,7 @@ pub struct Caller {
     pub name: String,
     /// The principal's SID.
     pub sid: Sid,
-    /// The names a publishing license may use to grant this caller: its own name.
+    /// The access token its SIDs make: its own, its groups', Everyone and Authenticated Users.
     pub token: Token,
 }
 
@@ -262,6 +262,21 @@ impl Cluster {
                 })
             }
         }
+    }
+
+    /// Checks an unauthenticated caller (Anonymous, in Everyone) against `service`'s
+    /// descriptor: the chain is public by default, and an administrator can close it.
+    pub async fn authorize_anonymous(
+        &self,
+        service: Service,
+        action: &str,
+    ) -> Result<String, RoleError> {
+        let caller = Caller {
+            name: "anonymous".to_owned(),
+            sid: Sid::ANONYMOUS,
+            token: Token::new(Sid::ANONYMOUS).with_group(Sid::EVERYONE),
+        };
+        self.authorize(&caller, service, action).await
     }
 
     /// Appends to the audit log.
