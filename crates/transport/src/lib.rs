@@ -10,7 +10,8 @@
 //! - Prometheus metrics ([`Metrics`]) and graceful shutdown on SIGINT/SIGTERM;
 //! - a keep-alive [`Client`] for JSON endpoints with bearer tokens.
 //!
-//! The endpoints of the root and licensing servers are built on this by `rms-roles`' callers.
+//! The [`api`] module puts the root certification and licensing roles (`rms-roles`) on it:
+//! their endpoints, JSON bodies and typed client calls.
 //!
 //! # Example
 //!
@@ -40,6 +41,7 @@ pub use crate::server::{Limits, RunningServer, ServerConfig, serve};
 pub use crate::tls::TlsIdentity;
 pub use hyper::{Method, StatusCode};
 
+pub mod api;
 mod client;
 mod error;
 mod metrics;

@@ -1,0 +1,154 @@
+//! `rms-licensing`: a licensing server.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use rms_cli::{CliResult, ClusterArgs, ServeArgs, client, open_cluster, read_text, read_token, run, run_admin};
+use rms_roles::{EnrollmentPlan, LicensingRole, NodeOptions};
+use rms_transport::Metrics;
+use sha2::{Digest, Sha256};
+
+/// A licensing server: sub-enrolled by a root certification server, it issues publishing and
+/// use licenses signed with its cluster's SLC.
+///
+/// Start here (the root's administrator gives you a token and the authority):
+///   RMS_TOKEN=... rms-licensing enroll --data-dir ./lic --root http://127.0.0.1:8080 \
+///       --anchor authority.pem --name licensing-1 --url http://127.0.0.1:8081
+///   rms-licensing serve --data-dir ./lic --listen 127.0.0.1:8081
+#[derive(Debug, Parser)]
+#[command(version, verbatim_doc_comment)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a licensing cluster by sub-enrolling with a root: makes the key, sends the
+    /// request with the token from --token-file or RMS_TOKEN, verifies the returned chain
+    /// against the authority (a file, or its SHA-256 fingerprint), and stores it.
+    ///
+    /// Example: RMS_TOKEN=rms_... rms-licensing enroll --data-dir ./lic --root http://127.0.0.1:8080 --anchor authority.pem --name licensing-1 --url http://127.0.0.1:8081
+    Enroll {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// The root certification server's URL.
+        #[arg(long)]
+        root: String,
+        /// The enrollment authority's certificate (PEM).
+        #[arg(long, required_unless_present = "anchor_fingerprint", conflicts_with = "anchor_fingerprint")]
+        anchor: Option<PathBuf>,
+        /// The enrollment authority's SHA-256 fingerprint (hex, colons allowed): the root's
+        /// chain is fetched and its last certificate must match.
+        #[arg(long)]
+        anchor_fingerprint: Option<String>,
+        /// This server's name (its SLC's common name).
+        #[arg(long)]
+        name: String,
+        /// The URL clients reach this server at.
+        #[arg(long)]
+        url: String,
+        /// File holding the bearer token (default: the RMS_TOKEN environment variable).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Certificate that signed the root's TLS certificate, for an https:// root.
+        #[arg(long)]
+        tls_ca: Option<PathBuf>,
+        /// RSA key size: 2048, 3072 or 4096.
+        #[arg(long, default_value_t = 2048)]
+        key_bits: usize,
+    },
+    /// Serve publishing, use licenses, the chain, health and metrics over HTTP(S).
+    ///
+    /// Example: rms-licensing serve --data-dir ./lic --listen 127.0.0.1:0
+    Serve {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Show the cluster: SLC subject, serial, validity, days left, nodes seen.
+    Status {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Print the cluster's chain (PEM, leaf first).
+    Chain {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    #[command(flatten)]
+    Admin(rms_cli::AdminWithCluster),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    run(|| async move { execute(cli.command).await })
+}
+
+async fn execute(command: Command) -> CliResult {
+    match command {
+        Command::Enroll { cluster, root, anchor, anchor_fingerprint, name, url, token_file, tls_ca, key_bits } => {
+            rms_cli::init_logging(false);
+            let token = read_token(token_file.as_deref())?
+                .ok_or("sub-enrollment needs the root administrator's token: set RMS_TOKEN or give --token-file")?;
+            let api = client(&root, tls_ca.as_deref(), Some(token))?;
+            let anchor_pem = match (anchor, anchor_fingerprint) {
+                (Some(path), _) => read_text(&path)?,
+                (None, Some(fingerprint)) => anchor_by_fingerprint(&api, &fingerprint).await?,
+                (None, None) => return Err("give --anchor or --anchor-fingerprint".into()),
+            };
+            let dir = cluster.dir();
+            dir.create()?;
+            let store = cluster.open_store().await?;
+            if store.cluster().await.is_ok() {
+                return Err(format!("{} already holds a cluster: refusing to enroll again", dir.path().display()));
+            }
+            let plan = EnrollmentPlan::new(&name, &url, key_bits).map_err(|e| e.to_string())?;
+            let chain_pem = api.sub_enroll(plan.request_pem()).await.map_err(|e| format!("sub-enrollment with {root} failed: {e}"))?;
+            let (secret, where_secret) = cluster.new_secret()?;
+            let admin = plan
+                .complete(&store, &secret, &chain_pem, &anchor_pem, &NodeOptions::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("licensing cluster {name} enrolled with {root}; chain verified against the enrollment authority");
+            println!("cluster secret: {where_secret}");
+            println!("administrator: {} in group {}", admin.principal, admin.group);
+            println!("token: {}", admin.token);
+            Ok(())
+        }
+        Command::Serve { cluster, serve } => {
+            rms_cli::init_logging(serve.log_json);
+            let node = open_cluster(&cluster, serve.node_options()).await?;
+            let role = LicensingRole::new(node.clone()).map_err(|e| e.to_string())?;
+            let metrics = Arc::new(Metrics::new());
+            let router = rms_transport::api::licensing_router(role, metrics.clone());
+            serve.serve(router, metrics, node).await
+        }
+        Command::Status { cluster } => rms_cli::print_status(&cluster).await,
+        Command::Chain { cluster } => rms_cli::print_chain(&cluster).await,
+        Command::Admin(admin) => {
+            let (cluster, command) = admin.split();
+            run_admin(&cluster, command).await
+        }
+    }
+}
+
+/// Fetches the root's chain and returns its last certificate if its SHA-256 fingerprint is the
+/// one the operator gave: the authority is never trusted on first use.
+async fn anchor_by_fingerprint(api: &rms_transport::api::ApiClient, fingerprint: &str) -> CliResult<String> {
+    let wanted: String = fingerprint.chars().filter(|c| *c != ':').collect::<String>().to_ascii_lowercase();
+    let chain_pem = api.chain().await.map_err(|e| format!("cannot fetch the root's chain: {e}"))?;
+    let chain = rms_cert::Chain::from_pem(&chain_pem).map_err(|e| e.to_string())?;
+    let anchor = chain.anchor();
+    let der = rms_cert::certificate_to_der(anchor).map_err(|e| e.to_string())?;
+    let found: String = Sha256::digest(&der).iter().map(|b| format!("{b:02x}")).collect();
+    if found != wanted {
+        return Err(format!(
+            "the root's authority has fingerprint {found}, not the {wanted} you gave: refusing to trust it"
+        ));
+    }
+    rms_cert::certificate_to_pem(anchor).map_err(|e| e.to_string())
+}

@@ -1,0 +1,116 @@
+//! `rms-root`: a root certification server.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use rms_cli::{CliResult, ClusterArgs, ServeArgs, open_cluster, run, run_admin, write_text};
+use rms_roles::{RootInit, RootRole, init_root, write_private_file};
+use rms_transport::Metrics;
+
+/// A root certification server: enrolled with an enrollment authority, it sub-enrolls licensing
+/// servers. Its SubEnrollService denies everyone until an administrator grants access.
+///
+/// Start here:
+///   rms-root init --data-dir ./root --name root-1
+///   rms-root acl grant SubEnrollService rms-admins subenroll --data-dir ./root
+///   rms-root serve --data-dir ./root --listen 127.0.0.1:8080
+#[derive(Debug, Parser)]
+#[command(version, verbatim_doc_comment)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a root certification cluster: a new enrollment authority (DATA_DIR/authority.pem,
+    /// the trust anchor clients need), the root's key and SLC, and an administrator in
+    /// rms-admins whose token is printed once.
+    ///
+    /// Example: rms-root init --data-dir ./root --name root-1 --url https://rms.example.com
+    Init {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// The root's name (its SLC's common name).
+        #[arg(long)]
+        name: String,
+        /// The URL licensing servers reach this root at.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The distinguished name of the new enrollment authority.
+        #[arg(long, default_value = "CN=RMS Enrollment Authority")]
+        authority_name: String,
+        /// RSA key size: 2048, 3072 or 4096.
+        #[arg(long, default_value_t = 2048)]
+        key_bits: usize,
+    },
+    /// Serve sub-enrollment, the chain, health and metrics over HTTP(S).
+    ///
+    /// Example: rms-root serve --data-dir ./root --listen 127.0.0.1:0
+    Serve {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Show the cluster: SLC, days left, nodes seen.
+    Status {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Print the root's chain (PEM, leaf first).
+    Chain {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    #[command(flatten)]
+    Admin(rms_cli::AdminWithCluster),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    run(|| async move { execute(cli.command).await })
+}
+
+async fn execute(command: Command) -> CliResult {
+    match command {
+        Command::Init { cluster, name, url, authority_name, key_bits } => {
+            rms_cli::init_logging(false);
+            let dir = cluster.dir();
+            dir.create()?;
+            let store = cluster.open_store().await?;
+            if store.cluster().await.is_ok() {
+                return Err(format!("{} already holds a cluster: refusing to create another", dir.path().display()));
+            }
+            let (secret, where_secret) = cluster.new_secret()?;
+            let init = RootInit { name, url, authority_name, key_bits };
+            let made = init_root(&store, &secret, &init, &rms_roles::NodeOptions::default()).await.map_err(|e| e.to_string())?;
+            write_text(&dir.file("authority.pem"), &made.authority_pem)?;
+            write_private_file(&dir.file("authority-key.pem"), made.authority_key_pem.as_bytes()).map_err(|e| e.to_string())?;
+            println!("root certification cluster created in {}", dir.path().display());
+            println!("enrollment authority: {} (give it to licensing servers and clients)", dir.file("authority.pem").display());
+            println!("cluster secret: {where_secret}");
+            println!("administrator: {} in group {}", made.admin.principal, made.admin.group);
+            println!("token: {}", made.admin.token);
+            println!();
+            println!("SubEnrollService denies everyone, administrators included. To let {} sub-enroll:", made.admin.group);
+            println!("  rms-root acl grant SubEnrollService {} subenroll --data-dir {}", made.admin.group, dir.path().display());
+            Ok(())
+        }
+        Command::Serve { cluster, serve } => {
+            rms_cli::init_logging(serve.log_json);
+            let node = open_cluster(&cluster, serve.node_options()).await?;
+            let role = RootRole::new(node.clone()).map_err(|e| e.to_string())?;
+            let metrics = Arc::new(Metrics::new());
+            let router = rms_transport::api::root_router(role, metrics.clone());
+            serve.serve(router, metrics, node).await
+        }
+        Command::Status { cluster } => rms_cli::print_status(&cluster).await,
+        Command::Chain { cluster } => rms_cli::print_chain(&cluster).await,
+        Command::Admin(admin) => {
+            let (cluster, command) = admin.split();
+            run_admin(&cluster, command).await
+        }
+    }
+}
