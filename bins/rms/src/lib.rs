@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use rms_roles::{Admin, CLUSTER_SECRET_ENV, CLUSTER_SECRET_FILE, Cluster, ClusterSecret, NodeOptions, Service};
+use rms_roles::{
+    Admin, CLUSTER_SECRET_ENV, CLUSTER_SECRET_FILE, Cluster, ClusterSecret, NodeOptions, Service,
+};
 use rms_store::{IssuedFilter, Store, StoreOptions};
 use rms_transport::{Limits, Metrics, Router, ServerConfig, TlsIdentity};
 use time::OffsetDateTime;
@@ -32,7 +34,10 @@ pub fn fail<E: std::fmt::Display>(context: &str) -> impl FnOnce(E) -> String + '
 /// Runs `main`'s work on a multi-threaded runtime and turns the outcome into an exit code,
 /// printing a failure as one line on stderr.
 pub fn run<F: Future<Output = CliResult>>(work: impl FnOnce() -> F) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -52,8 +57,14 @@ pub fn run<F: Future<Output = CliResult>>(work: impl FnOnce() -> F) -> ExitCode 
 pub fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Where a server keeps its files.
@@ -73,7 +84,8 @@ impl DataDir {
 
     /// Creates it (mode 0700) if missing.
     pub fn create(&self) -> CliResult {
-        std::fs::create_dir_all(&self.0).map_err(fail(&format!("cannot create {}", self.0.display())))?;
+        std::fs::create_dir_all(&self.0)
+            .map_err(fail(&format!("cannot create {}", self.0.display())))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -106,7 +118,12 @@ impl DataDir {
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
     /// The server's data directory.
-    #[arg(long, env = "RMS_DATA_DIR", default_value = "./rms-data", global = true)]
+    #[arg(
+        long,
+        env = "RMS_DATA_DIR",
+        default_value = "./rms-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
     /// The configuration database (default: SQLite in the data directory), e.g.
     /// postgres://user@host/db.
@@ -129,12 +146,18 @@ impl ClusterArgs {
         let url = self.dir().database_url(self.database.as_deref());
         Store::open(&url, StoreOptions::default())
             .await
-            .map_err(fail(&format!("cannot open the configuration database {}", rms_store::redact(&url))))
+            .map_err(fail(&format!(
+                "cannot open the configuration database {}",
+                rms_store::redact(&url)
+            )))
     }
 
     /// The cluster secret, from the environment or the secret file.
     pub fn secret(&self) -> CliResult<ClusterSecret> {
-        let file = self.secret_file.clone().unwrap_or_else(|| self.dir().secret_file());
+        let file = self
+            .secret_file
+            .clone()
+            .unwrap_or_else(|| self.dir().secret_file());
         ClusterSecret::load(&file).map_err(|e| e.to_string())
     }
 
@@ -143,12 +166,23 @@ impl ClusterArgs {
     pub fn new_secret(&self) -> CliResult<(ClusterSecret, String)> {
         if std::env::var(CLUSTER_SECRET_ENV).is_ok() {
             let file = self.dir().secret_file();
-            return ClusterSecret::load(&file).map(|s| (s, format!("taken from {CLUSTER_SECRET_ENV}"))).map_err(|e| e.to_string());
+            return ClusterSecret::load(&file)
+                .map(|s| (s, format!("taken from {CLUSTER_SECRET_ENV}")))
+                .map_err(|e| e.to_string());
         }
-        let file = self.secret_file.clone().unwrap_or_else(|| self.dir().secret_file());
+        let file = self
+            .secret_file
+            .clone()
+            .unwrap_or_else(|| self.dir().secret_file());
         let secret = ClusterSecret::generate().map_err(|e| e.to_string())?;
         secret.write_new_file(&file).map_err(|e| e.to_string())?;
-        Ok((secret, format!("written to {} (mode 0600): every node of the cluster needs it", file.display())))
+        Ok((
+            secret,
+            format!(
+                "written to {} (mode 0600): every node of the cluster needs it",
+                file.display()
+            ),
+        ))
     }
 }
 
@@ -184,23 +218,42 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// The node's options.
     pub fn node_options(&self) -> NodeOptions {
-        NodeOptions { node_id: self.node_id.clone().unwrap_or_else(rms_roles::default_node_id), ..NodeOptions::default() }
+        NodeOptions {
+            node_id: self
+                .node_id
+                .clone()
+                .unwrap_or_else(rms_roles::default_node_id),
+            ..NodeOptions::default()
+        }
     }
 
     /// Serves `router` until SIGINT/SIGTERM, printing the bound address and keeping a
     /// heartbeat in the database.
-    pub async fn serve(&self, router: Router, metrics: Arc<Metrics>, cluster: Arc<Cluster>) -> CliResult {
+    pub async fn serve(
+        &self,
+        router: Router,
+        metrics: Arc<Metrics>,
+        cluster: Arc<Cluster>,
+    ) -> CliResult {
         let tls = match (&self.tls_cert, &self.tls_key) {
-            (Some(cert), Some(key)) => Some(TlsIdentity::from_files(cert, key).map_err(|e| e.to_string())?),
+            (Some(cert), Some(key)) => {
+                Some(TlsIdentity::from_files(cert, key).map_err(|e| e.to_string())?)
+            }
             _ => None,
         };
         let config = ServerConfig {
             listen: self.listen,
             tls,
             allow_insecure_http: self.insecure_http,
-            limits: Limits { max_body_bytes: self.max_body, max_connections: self.max_connections, ..Limits::default() },
+            limits: Limits {
+                max_body_bytes: self.max_body,
+                max_connections: self.max_connections,
+                ..Limits::default()
+            },
         };
-        let server = rms_transport::serve(config, router, metrics).await.map_err(|e| e.to_string())?;
+        let server = rms_transport::serve(config, router, metrics)
+            .await
+            .map_err(|e| e.to_string())?;
         println!("listening on {}", server.url());
         let heartbeat = tokio::spawn(heartbeat(cluster, server.url()));
         server.run_until_signal().await;
@@ -231,7 +284,9 @@ async fn heartbeat(cluster: Arc<Cluster>, address: String) {
 pub async fn open_cluster(args: &ClusterArgs, options: NodeOptions) -> CliResult<Arc<Cluster>> {
     let store = args.open_store().await?;
     let secret = args.secret()?;
-    let cluster = Cluster::open(store, &secret, options).await.map_err(|e| e.to_string())?;
+    let cluster = Cluster::open(store, &secret, options)
+        .await
+        .map_err(|e| e.to_string())?;
     Ok(Arc::new(cluster))
 }
 
@@ -318,11 +373,17 @@ impl AdminWithCluster {
     /// The cluster options and the command.
     pub fn split(self) -> (ClusterArgs, AdminCommand) {
         match self {
-            AdminWithCluster::Principal { cluster, command } => (cluster, AdminCommand::Principal(command)),
+            AdminWithCluster::Principal { cluster, command } => {
+                (cluster, AdminCommand::Principal(command))
+            }
             AdminWithCluster::Group { cluster, command } => (cluster, AdminCommand::Group(command)),
             AdminWithCluster::Acl { cluster, command } => (cluster, AdminCommand::Acl(command)),
             AdminWithCluster::Certs { cluster, command } => (cluster, AdminCommand::Certs(command)),
-            AdminWithCluster::Audit { cluster, since, limit } => (cluster, AdminCommand::Audit { since, limit }),
+            AdminWithCluster::Audit {
+                cluster,
+                since,
+                limit,
+            } => (cluster, AdminCommand::Audit { since, limit }),
         }
     }
 }
@@ -437,7 +498,9 @@ fn time_text(t: OffsetDateTime) -> String {
 pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
     let store = args.open_store().await?;
     let actor = std::env::var("USER").unwrap_or_else(|_| "operator".into());
-    let admin = Admin::open(store, &actor).await.map_err(|e| e.to_string())?;
+    let admin = Admin::open(store, &actor)
+        .await
+        .map_err(|e| e.to_string())?;
     let err = |e: rms_roles::RoleError| e.to_string();
     match command {
         AdminCommand::Principal(PrincipalCommand::Add { name, groups }) => {
@@ -448,8 +511,18 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
         }
         AdminCommand::Principal(PrincipalCommand::List) => {
             for p in admin.principals().await.map_err(err)? {
-                let groups = admin.store().groups_of(&p.name).await.map_err(|e| e.to_string())?;
-                println!("{:<6} {:<24} {:<48} {}", p.kind, p.name, p.sid, groups.join(","));
+                let groups = admin
+                    .store()
+                    .groups_of(&p.name)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!(
+                    "{:<6} {:<24} {:<48} {}",
+                    p.kind,
+                    p.name,
+                    p.sid,
+                    groups.join(",")
+                );
             }
         }
         AdminCommand::Group(GroupCommand::Add { name }) => {
@@ -460,8 +533,13 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
             admin.add_member(&member, &group).await.map_err(err)?;
             println!("{member} is now a member of {group}");
         }
-        AdminCommand::Acl(AclCommand::Show { service: Some(service) }) => {
-            let record = admin.acl_show(parse_service(&service)?).await.map_err(err)?;
+        AdminCommand::Acl(AclCommand::Show {
+            service: Some(service),
+        }) => {
+            let record = admin
+                .acl_show(parse_service(&service)?)
+                .await
+                .map_err(err)?;
             println!("{}", record.sddl);
         }
         AdminCommand::Acl(AclCommand::Show { service: None }) => {
@@ -470,29 +548,78 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
             }
         }
         AdminCommand::Acl(AclCommand::Set { service, sddl }) => {
-            println!("{}", admin.acl_set(parse_service(&service)?, &sddl).await.map_err(err)?);
+            println!(
+                "{}",
+                admin
+                    .acl_set(parse_service(&service)?, &sddl)
+                    .await
+                    .map_err(err)?
+            );
         }
-        AdminCommand::Acl(AclCommand::Grant { service, principal, rights }) => {
-            println!("{}", admin.acl_grant(parse_service(&service)?, &principal, &rights).await.map_err(err)?);
+        AdminCommand::Acl(AclCommand::Grant {
+            service,
+            principal,
+            rights,
+        }) => {
+            println!(
+                "{}",
+                admin
+                    .acl_grant(parse_service(&service)?, &principal, &rights)
+                    .await
+                    .map_err(err)?
+            );
         }
-        AdminCommand::Acl(AclCommand::Deny { service, principal, rights }) => {
-            println!("{}", admin.acl_deny(parse_service(&service)?, &principal, &rights).await.map_err(err)?);
+        AdminCommand::Acl(AclCommand::Deny {
+            service,
+            principal,
+            rights,
+        }) => {
+            println!(
+                "{}",
+                admin
+                    .acl_deny(parse_service(&service)?, &principal, &rights)
+                    .await
+                    .map_err(err)?
+            );
         }
         AdminCommand::Acl(AclCommand::Revoke { service, principal }) => {
-            println!("{}", admin.acl_revoke(parse_service(&service)?, &principal).await.map_err(err)?);
+            println!(
+                "{}",
+                admin
+                    .acl_revoke(parse_service(&service)?, &principal)
+                    .await
+                    .map_err(err)?
+            );
         }
-        AdminCommand::Certs(CertsCommand::List { expiring, kind, limit }) => {
+        AdminCommand::Certs(CertsCommand::List {
+            expiring,
+            kind,
+            limit,
+        }) => {
             let now = OffsetDateTime::now_utc();
             let expiring_before = match expiring {
                 Some(lifetime) => Some(lifetime.end_from(now).map_err(|e| e.to_string())?),
                 None => None,
             };
             let kind = match kind {
-                Some(k) => Some(k.parse().map_err(|e: rms_store::StoreError| e.to_string())?),
+                Some(k) => Some(
+                    k.parse()
+                        .map_err(|e: rms_store::StoreError| e.to_string())?,
+                ),
                 None => None,
             };
-            let filter = IssuedFilter { kind, expiring_before, serial: None, limit: Some(limit) };
-            for r in admin.store().issued(&filter).await.map_err(|e| e.to_string())? {
+            let filter = IssuedFilter {
+                kind,
+                expiring_before,
+                serial: None,
+                limit: Some(limit),
+            };
+            for r in admin
+                .store()
+                .issued(&filter)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 println!(
                     "{:<18} {:<34} {:<28} {} .. {}  by {} for {}",
                     r.kind,
@@ -507,10 +634,18 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
         }
         AdminCommand::Audit { since, limit } => {
             let since = match since {
-                Some(text) => Some(OffsetDateTime::parse(&text, &Rfc3339).map_err(fail("--since is not an RFC 3339 time"))?),
+                Some(text) => Some(
+                    OffsetDateTime::parse(&text, &Rfc3339)
+                        .map_err(fail("--since is not an RFC 3339 time"))?,
+                ),
                 None => None,
             };
-            for e in admin.store().audit_log(since, limit).await.map_err(|e| e.to_string())? {
+            for e in admin
+                .store()
+                .audit_log(since, limit)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 let x = &e.entry;
                 println!(
                     "{} {:<8} {:<18} {:<20} {:<12} node={} {}",
@@ -535,17 +670,33 @@ pub async fn print_status(args: &ClusterArgs) -> CliResult {
     let slc = store.current_slc().await.map_err(|e| e.to_string())?;
     let chain = rms_cert::Chain::from_pem(&slc.chain_pem).map_err(|e| e.to_string())?;
     let now = OffsetDateTime::now_utc();
-    println!("cluster:    {} ({} cluster, id {})", identity.name, identity.role, identity.cluster_id);
+    println!(
+        "cluster:    {} ({} cluster, id {})",
+        identity.name, identity.role, identity.cluster_id
+    );
     println!("database:   {:?} backend", store.backend());
     println!("SLC:        {}", chain.leaf().tbs_certificate().subject());
     println!("issuer:     {}", chain.leaf().tbs_certificate().issuer());
     println!("serial:     {}", slc.serial);
-    println!("valid:      {} .. {}", time_text(slc.not_before), time_text(slc.not_after));
+    println!(
+        "valid:      {} .. {}",
+        time_text(slc.not_before),
+        time_text(slc.not_after)
+    );
     println!("days left:  {}", (slc.not_after - now).whole_days());
-    let nodes = store.nodes(now - time::Duration::minutes(5)).await.map_err(|e| e.to_string())?;
+    let nodes = store
+        .nodes(now - time::Duration::minutes(5))
+        .await
+        .map_err(|e| e.to_string())?;
     println!("nodes seen in the last 5 minutes: {}", nodes.len());
     for node in nodes {
-        println!("  {:<24} {:<28} v{} last seen {}", node.node_id, node.address, node.version, time_text(node.last_seen));
+        println!(
+            "  {:<24} {:<28} v{} last seen {}",
+            node.node_id,
+            node.address,
+            node.version,
+            time_text(node.last_seen)
+        );
     }
     Ok(())
 }
@@ -561,10 +712,14 @@ pub async fn print_chain(args: &ClusterArgs) -> CliResult {
 /// Reads a bearer token from `--token-file` or the environment variable `RMS_TOKEN`.
 pub fn read_token(file: Option<&Path>) -> CliResult<Option<String>> {
     if let Some(file) = file {
-        let text = std::fs::read_to_string(file).map_err(fail(&format!("cannot read {}", file.display())))?;
+        let text = std::fs::read_to_string(file)
+            .map_err(fail(&format!("cannot read {}", file.display())))?;
         return Ok(Some(text.trim().to_owned()));
     }
-    Ok(std::env::var("RMS_TOKEN").ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()))
+    Ok(std::env::var("RMS_TOKEN")
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty()))
 }
 
 /// Reads a file as text, naming it in the error.
@@ -578,12 +733,25 @@ pub fn write_text(path: &Path, text: &str) -> CliResult {
 }
 
 /// A client of `url`, trusting `tls_ca` for HTTPS, sending `token`.
-pub fn client(url: &str, tls_ca: Option<&Path>, token: Option<String>) -> CliResult<rms_transport::api::ApiClient> {
+pub fn client(
+    url: &str,
+    tls_ca: Option<&Path>,
+    token: Option<String>,
+) -> CliResult<rms_transport::api::ApiClient> {
     let tls_roots_pem = match tls_ca {
-        Some(path) => Some(std::fs::read(path).map_err(fail(&format!("cannot read {}", path.display())))?),
+        Some(path) => {
+            Some(std::fs::read(path).map_err(fail(&format!("cannot read {}", path.display())))?)
+        }
         None => None,
     };
-    let client = rms_transport::Client::new(url, rms_transport::ClientOptions { tls_roots_pem, token, timeout: None })
-        .map_err(|e| e.to_string())?;
+    let client = rms_transport::Client::new(
+        url,
+        rms_transport::ClientOptions {
+            tls_roots_pem,
+            token,
+            timeout: None,
+        },
+    )
+    .map_err(|e| e.to_string())?;
     Ok(rms_transport::api::ApiClient::new(client))
 }

@@ -75,7 +75,7 @@ impl Admin {
     }
 
     fn context(&self) -> SidContext {
-        SidContext::domain(self.domain.clone())
+        SidContext::domain(self.domain)
     }
 
     /// Adds a group.
@@ -355,7 +355,7 @@ pub(crate) async fn create_cluster(
         created_at: now,
     };
     store.create_cluster(&identity, &slc).await?;
-    let context = SidContext::domain(domain.clone());
+    let context = SidContext::domain(domain);
     for service in services {
         let entry = NewAuditEntry {
             principal: "init".into(),

@@ -162,7 +162,7 @@ impl Cluster {
     /// The SID context for reading and printing the cluster's SDDL (domain-relative aliases
     /// resolve against the cluster's domain).
     pub fn sid_context(&self) -> SidContext {
-        SidContext::domain(self.domain.clone())
+        SidContext::domain(self.domain)
     }
 
     /// The cluster's domain SID.

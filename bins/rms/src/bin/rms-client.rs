@@ -134,7 +134,11 @@ fn main() -> ExitCode {
 
 async fn execute(command: Command) -> CliResult {
     match command {
-        Command::Keygen { out, public_out, bits } => {
+        Command::Keygen {
+            out,
+            public_out,
+            bits,
+        } => {
             let key = RsaSigner::generate(bits).map_err(|e| e.to_string())?;
             let pem = key.to_pkcs8_pem().map_err(|e| e.to_string())?;
             rms_roles::write_private_file(&out, pem.as_bytes()).map_err(|e| e.to_string())?;
@@ -146,44 +150,94 @@ async fn execute(command: Command) -> CliResult {
             eprintln!("private key written to {} (mode 0600)", out.display());
             Ok(())
         }
-        Command::Publish { server, anchor, content_id, grants, out, content_key_out, token_file, tls_ca } => {
-            let api = client(&server, tls_ca.as_deref(), read_token(token_file.as_deref())?)?;
+        Command::Publish {
+            server,
+            anchor,
+            content_id,
+            grants,
+            out,
+            content_key_out,
+            token_file,
+            tls_ca,
+        } => {
+            let api = client(
+                &server,
+                tls_ca.as_deref(),
+                read_token(token_file.as_deref())?,
+            )?;
             let anchor_pem = read_text(&anchor)?;
-            let chain_pem = api.chain().await.map_err(fail("cannot fetch the cluster's chain"))?;
+            let chain_pem = api
+                .chain()
+                .await
+                .map_err(fail("cannot fetch the cluster's chain"))?;
             let now = OffsetDateTime::now_utc();
             let cluster_key = verified_cluster_key(&chain_pem, &anchor_pem, now)?;
             let content_key: [u8; 32] = random()?;
-            let wrapped = wrap_content_key(&cluster_key, &content_key).map_err(|e| e.to_string())?;
+            let wrapped =
+                wrap_content_key(&cluster_key, &content_key).map_err(|e| e.to_string())?;
             let wrapped_der = der::Encode::to_der(&wrapped).map_err(|e| e.to_string())?;
             let body = PublishBody {
                 content_id,
-                grants: grants.iter().map(|g| parse_grant(g)).collect::<CliResult<_>>()?,
+                grants: grants
+                    .iter()
+                    .map(|g| parse_grant(g))
+                    .collect::<CliResult<_>>()?,
                 content_key_wrapped: Base64::encode_string(&wrapped_der),
             };
-            let answer = api.publish(&body).await.map_err(fail("publishing refused"))?;
+            let answer = api
+                .publish(&body)
+                .await
+                .map_err(fail("publishing refused"))?;
             write_text(&out, &answer.license_pem)?;
             if let Some(path) = content_key_out {
                 let hex: String = content_key.iter().map(|b| format!("{b:02x}")).collect();
-                rms_roles::write_private_file(&path, format!("{hex}\n").as_bytes()).map_err(|e| e.to_string())?;
+                rms_roles::write_private_file(&path, format!("{hex}\n").as_bytes())
+                    .map_err(|e| e.to_string())?;
             }
-            println!("publishing license {} written to {}", answer.serial, out.display());
+            println!(
+                "publishing license {} written to {}",
+                answer.serial,
+                out.display()
+            );
             Ok(())
         }
-        Command::Uselicense { server, publishing_license, key, out, token_file, tls_ca } => {
-            let api = client(&server, tls_ca.as_deref(), read_token(token_file.as_deref())?)?;
+        Command::Uselicense {
+            server,
+            publishing_license,
+            key,
+            out,
+            token_file,
+            tls_ca,
+        } => {
+            let api = client(
+                &server,
+                tls_ca.as_deref(),
+                read_token(token_file.as_deref())?,
+            )?;
             let key_text = read_text(&key)?;
             let public_key_pem = if key_text.contains("PRIVATE KEY") {
                 public_key_pem(&RsaSigner::from_pkcs8_pem(&key_text).map_err(|e| e.to_string())?)?
             } else {
                 key_text
             };
-            let body = UseLicenseBody { publishing_license_pem: read_text(&publishing_license)?, public_key_pem };
-            let answer = api.use_license(&body).await.map_err(fail("use license refused"))?;
+            let body = UseLicenseBody {
+                publishing_license_pem: read_text(&publishing_license)?,
+                public_key_pem,
+            };
+            let answer = api
+                .use_license(&body)
+                .await
+                .map_err(fail("use license refused"))?;
             write_text(&out, &answer.license_pem)?;
             println!("use license {} written to {}", answer.serial, out.display());
             Ok(())
         }
-        Command::Verify { anchor, file, at, key } => verify(&anchor, &file, at.as_deref(), key.as_deref()),
+        Command::Verify {
+            anchor,
+            file,
+            at,
+            key,
+        } => verify(&anchor, &file, at.as_deref(), key.as_deref()),
         Command::Inspect { file } => inspect(&read_text(&file)?),
     }
 }
@@ -196,21 +250,33 @@ fn random<const N: usize>() -> CliResult<[u8; N]> {
 
 fn public_key_pem(key: &RsaSigner) -> CliResult<String> {
     use der::EncodePem;
-    key.public_key().to_pem(der::pem::LineEnding::LF).map_err(|e| e.to_string())
+    key.public_key()
+        .to_pem(der::pem::LineEnding::LF)
+        .map_err(|e| e.to_string())
 }
 
 fn parse_grant(text: &str) -> CliResult<GrantBody> {
     let (principal, rights) = text
         .split_once(':')
         .ok_or_else(|| format!("grant {text:?} is not PRINCIPAL:RIGHT[,RIGHT...]"))?;
-    let rights: Vec<String> = rights.split(',').map(|r| r.trim().to_owned()).filter(|r| !r.is_empty()).collect();
+    let rights: Vec<String> = rights
+        .split(',')
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+        .collect();
     rms_transport::api::parse_usage_rights(&rights).map_err(|e| format!("grant {text:?}: {e}"))?;
-    Ok(GrantBody { principal: principal.to_owned(), rights, expires: None })
+    Ok(GrantBody {
+        principal: principal.to_owned(),
+        rights,
+        expires: None,
+    })
 }
 
 fn anchors(anchor_pem: &str) -> CliResult<TrustAnchors> {
     let mut anchors = TrustAnchors::new();
-    anchors.add(TrustAnchor::from_pem(anchor_pem).map_err(fail("the anchor is not a PEM certificate"))?);
+    anchors.add(
+        TrustAnchor::from_pem(anchor_pem).map_err(fail("the anchor is not a PEM certificate"))?,
+    );
     Ok(anchors)
 }
 
@@ -221,20 +287,36 @@ fn verified_cluster_key(
     now: OffsetDateTime,
 ) -> CliResult<rms_cert::spki::SubjectPublicKeyInfoOwned> {
     let certs = Cert::from_pem_chain(chain_pem).map_err(|e| e.to_string())?;
-    let (leaf, pool) = certs.split_first().ok_or("the server returned an empty chain")?;
-    let options = VerifyOptions::new().with_model(ValidationModel::Shell).with_purpose(Purpose::ServerLicensor);
-    verify_path(leaf, pool, &anchors(anchor_pem)?, now, &options)
-        .map_err(fail("the cluster's chain does not verify against the anchor"))?;
-    Ok(leaf.certificate().tbs_certificate().subject_public_key_info().clone())
+    let (leaf, pool) = certs
+        .split_first()
+        .ok_or("the server returned an empty chain")?;
+    let options = VerifyOptions::new()
+        .with_model(ValidationModel::Shell)
+        .with_purpose(Purpose::ServerLicensor);
+    verify_path(leaf, pool, &anchors(anchor_pem)?, now, &options).map_err(fail(
+        "the cluster's chain does not verify against the anchor",
+    ))?;
+    Ok(leaf
+        .certificate()
+        .tbs_certificate()
+        .subject_public_key_info()
+        .clone())
 }
 
 fn time_text(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-fn verify(anchor: &std::path::Path, file: &std::path::Path, at: Option<&str>, key: Option<&std::path::Path>) -> CliResult {
+fn verify(
+    anchor: &std::path::Path,
+    file: &std::path::Path,
+    at: Option<&str>,
+    key: Option<&std::path::Path>,
+) -> CliResult {
     let at = match at {
-        Some(text) => OffsetDateTime::parse(text, &Rfc3339).map_err(fail("--at is not an RFC 3339 time"))?,
+        Some(text) => {
+            OffsetDateTime::parse(text, &Rfc3339).map_err(fail("--at is not an RFC 3339 time"))?
+        }
         None => OffsetDateTime::now_utc(),
     };
     let text = read_text(file)?;
@@ -243,13 +325,22 @@ fn verify(anchor: &std::path::Path, file: &std::path::Path, at: Option<&str>, ke
         let certs = Cert::from_pem_chain(&text).map_err(|e| e.to_string())?;
         let (leaf, pool) = certs.split_first().ok_or("no certificate in the file")?;
         let options = VerifyOptions::new().with_model(ValidationModel::Shell);
-        let path = verify_path(leaf, pool, &anchors, at, &options).map_err(fail("chain does not verify"))?;
-        println!("valid at {}: {} (path of {} certificates to the anchor)", time_text(at), leaf.subject(), path.intermediates().len() + 2);
+        let path = verify_path(leaf, pool, &anchors, at, &options)
+            .map_err(fail("chain does not verify"))?;
+        println!(
+            "valid at {}: {} (path of {} certificates to the anchor)",
+            time_text(at),
+            leaf.subject(),
+            path.intermediates().len() + 2
+        );
         return Ok(());
     }
-    let license = SignedLicense::from_pem(&text).map_err(fail("not a license or certificate chain"))?;
+    let license =
+        SignedLicense::from_pem(&text).map_err(fail("not a license or certificate chain"))?;
     let verifier = Verifier::new(anchors, VerifyOptions::new());
-    let verified = verifier.verify_license(&license, &[], at).map_err(fail("license does not verify"))?;
+    let verified = verifier
+        .verify_license(&license, &[], at)
+        .map_err(fail("license does not verify"))?;
     println!("valid at {} (chain model)", time_text(at));
     println!("signed by: {}", verified.signer().subject());
     describe_license(&license);
@@ -262,8 +353,16 @@ fn verify(anchor: &std::path::Path, file: &std::path::Path, at: Option<&str>, ke
         };
         let content_key = rms_cert::unwrap_content_key(signer.private_key(), wrapped)
             .map_err(fail("the content key does not unwrap with this key"))?;
-        let digest: String = Sha256::digest(&content_key).iter().take(8).map(|b| format!("{b:02x}")).collect();
-        println!("content key unwraps with {}: {} bytes, SHA-256 {digest}...", key_path.display(), content_key.len());
+        let digest: String = Sha256::digest(&content_key)
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        println!(
+            "content key unwraps with {}: {} bytes, SHA-256 {digest}...",
+            key_path.display(),
+            content_key.len()
+        );
     }
     Ok(())
 }
@@ -272,17 +371,46 @@ fn describe_license(license: &SignedLicense) {
     let validity = license.validity();
     match license.body() {
         LicenseBody::Publishing(pl) => {
-            println!("publishing license {} for content {:?}", pl.serial(), pl.content_id());
-            println!("issued by {} on {}, valid until {}", pl.issuer(), time_text(validity.not_before()), time_text(validity.not_after()));
+            println!(
+                "publishing license {} for content {:?}",
+                pl.serial(),
+                pl.content_id()
+            );
+            println!(
+                "issued by {} on {}, valid until {}",
+                pl.issuer(),
+                time_text(validity.not_before()),
+                time_text(validity.not_after())
+            );
             for grant in pl.grants() {
-                let until = grant.expires().map(time_text).unwrap_or_else(|| "the license's end".into());
-                println!("  grants {} to {:?} until {until}", grant.rights(), grant.principal());
+                let until = grant
+                    .expires()
+                    .map(time_text)
+                    .unwrap_or_else(|| "the license's end".into());
+                println!(
+                    "  grants {} to {:?} until {until}",
+                    grant.rights(),
+                    grant.principal()
+                );
             }
         }
         LicenseBody::Use(ul) => {
-            println!("use license {} for content {:?}", ul.serial(), ul.content_id());
-            println!("issued by {} on {}", ul.issuer(), time_text(validity.not_before()));
-            println!("grants {} to {:?} until {}", ul.rights(), ul.principal(), time_text(validity.not_after()));
+            println!(
+                "use license {} for content {:?}",
+                ul.serial(),
+                ul.content_id()
+            );
+            println!(
+                "issued by {} on {}",
+                ul.issuer(),
+                time_text(validity.not_before())
+            );
+            println!(
+                "grants {} to {:?} until {}",
+                ul.rights(),
+                ul.principal(),
+                time_text(validity.not_after())
+            );
             println!("from publishing license {}", ul.publishing_license_serial());
         }
         _ => println!("a license of a kind this version does not know"),
@@ -299,7 +427,13 @@ fn inspect(text: &str) -> CliResult {
         match request.check() {
             Ok(checked) => {
                 let id = checked.identity();
-                println!("enrollment request from {:?}: role {}, id {}, url {}", id.common_name(), id.role(), id.id(), id.url());
+                println!(
+                    "enrollment request from {:?}: role {}, id {}, url {}",
+                    id.common_name(),
+                    id.role(),
+                    id.id(),
+                    id.url()
+                );
                 println!("well formed: signature, key and fields check");
             }
             Err(e) => println!("enrollment request that would be refused: {e}"),
@@ -310,9 +444,22 @@ fn inspect(text: &str) -> CliResult {
             println!("certificate {}", cert.subject());
             println!("  issuer:  {}", cert.issuer());
             println!("  serial:  {}", rms_roles::serial_hex(cert.certificate()));
-            println!("  valid:   {} .. {}", time_text(v.not_before()), time_text(v.not_after()));
-            println!("  rights:  {}", cert.rights().map(|r| r.to_string()).unwrap_or_else(|| "(none: not an SLC)".into()));
-            let fp: String = cert.fingerprint().iter().map(|b| format!("{b:02x}")).collect();
+            println!(
+                "  valid:   {} .. {}",
+                time_text(v.not_before()),
+                time_text(v.not_after())
+            );
+            println!(
+                "  rights:  {}",
+                cert.rights()
+                    .map(|r| r.to_string())
+                    .unwrap_or_else(|| "(none: not an SLC)".into())
+            );
+            let fp: String = cert
+                .fingerprint()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             println!("  sha256:  {fp}");
         }
     } else if text.contains("BEGIN PRIVATE KEY") {

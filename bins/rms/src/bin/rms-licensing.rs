@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use rms_cli::{CliResult, ClusterArgs, ServeArgs, client, open_cluster, read_text, read_token, run, run_admin};
+use rms_cli::{
+    CliResult, ClusterArgs, ServeArgs, client, open_cluster, read_text, read_token, run, run_admin,
+};
 use rms_roles::{EnrollmentPlan, LicensingRole, NodeOptions};
 use rms_transport::Metrics;
 use sha2::{Digest, Sha256};
@@ -38,7 +40,11 @@ enum Command {
         #[arg(long)]
         root: String,
         /// The enrollment authority's certificate (PEM).
-        #[arg(long, required_unless_present = "anchor_fingerprint", conflicts_with = "anchor_fingerprint")]
+        #[arg(
+            long,
+            required_unless_present = "anchor_fingerprint",
+            conflicts_with = "anchor_fingerprint"
+        )]
         anchor: Option<PathBuf>,
         /// The enrollment authority's SHA-256 fingerprint (hex, colons allowed): the root's
         /// chain is fetched and its last certificate must match.
@@ -90,7 +96,17 @@ fn main() -> ExitCode {
 
 async fn execute(command: Command) -> CliResult {
     match command {
-        Command::Enroll { cluster, root, anchor, anchor_fingerprint, name, url, token_file, tls_ca, key_bits } => {
+        Command::Enroll {
+            cluster,
+            root,
+            anchor,
+            anchor_fingerprint,
+            name,
+            url,
+            token_file,
+            tls_ca,
+            key_bits,
+        } => {
             rms_cli::init_logging(false);
             let token = read_token(token_file.as_deref())?
                 .ok_or("sub-enrollment needs the root administrator's token: set RMS_TOKEN or give --token-file")?;
@@ -104,18 +120,35 @@ async fn execute(command: Command) -> CliResult {
             dir.create()?;
             let store = cluster.open_store().await?;
             if store.cluster().await.is_ok() {
-                return Err(format!("{} already holds a cluster: refusing to enroll again", dir.path().display()));
+                return Err(format!(
+                    "{} already holds a cluster: refusing to enroll again",
+                    dir.path().display()
+                ));
             }
             let plan = EnrollmentPlan::new(&name, &url, key_bits).map_err(|e| e.to_string())?;
-            let chain_pem = api.sub_enroll(plan.request_pem()).await.map_err(|e| format!("sub-enrollment with {root} failed: {e}"))?;
+            let chain_pem = api
+                .sub_enroll(plan.request_pem())
+                .await
+                .map_err(|e| format!("sub-enrollment with {root} failed: {e}"))?;
             let (secret, where_secret) = cluster.new_secret()?;
             let admin = plan
-                .complete(&store, &secret, &chain_pem, &anchor_pem, &NodeOptions::default())
+                .complete(
+                    &store,
+                    &secret,
+                    &chain_pem,
+                    &anchor_pem,
+                    &NodeOptions::default(),
+                )
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("licensing cluster {name} enrolled with {root}; chain verified against the enrollment authority");
+            println!(
+                "licensing cluster {name} enrolled with {root}; chain verified against the enrollment authority"
+            );
             println!("cluster secret: {where_secret}");
-            println!("administrator: {} in group {}", admin.principal, admin.group);
+            println!(
+                "administrator: {} in group {}",
+                admin.principal, admin.group
+            );
             println!("token: {}", admin.token);
             Ok(())
         }
@@ -138,13 +171,26 @@ async fn execute(command: Command) -> CliResult {
 
 /// Fetches the root's chain and returns its last certificate if its SHA-256 fingerprint is the
 /// one the operator gave: the authority is never trusted on first use.
-async fn anchor_by_fingerprint(api: &rms_transport::api::ApiClient, fingerprint: &str) -> CliResult<String> {
-    let wanted: String = fingerprint.chars().filter(|c| *c != ':').collect::<String>().to_ascii_lowercase();
-    let chain_pem = api.chain().await.map_err(|e| format!("cannot fetch the root's chain: {e}"))?;
+async fn anchor_by_fingerprint(
+    api: &rms_transport::api::ApiClient,
+    fingerprint: &str,
+) -> CliResult<String> {
+    let wanted: String = fingerprint
+        .chars()
+        .filter(|c| *c != ':')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let chain_pem = api
+        .chain()
+        .await
+        .map_err(|e| format!("cannot fetch the root's chain: {e}"))?;
     let chain = rms_cert::Chain::from_pem(&chain_pem).map_err(|e| e.to_string())?;
     let anchor = chain.anchor();
     let der = rms_cert::certificate_to_der(anchor).map_err(|e| e.to_string())?;
-    let found: String = Sha256::digest(&der).iter().map(|b| format!("{b:02x}")).collect();
+    let found: String = Sha256::digest(&der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     if found != wanted {
         return Err(format!(
             "the root's authority has fingerprint {found}, not the {wanted} you gave: refusing to trust it"

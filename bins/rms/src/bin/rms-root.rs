@@ -75,27 +75,63 @@ fn main() -> ExitCode {
 
 async fn execute(command: Command) -> CliResult {
     match command {
-        Command::Init { cluster, name, url, authority_name, key_bits } => {
+        Command::Init {
+            cluster,
+            name,
+            url,
+            authority_name,
+            key_bits,
+        } => {
             rms_cli::init_logging(false);
             let dir = cluster.dir();
             dir.create()?;
             let store = cluster.open_store().await?;
             if store.cluster().await.is_ok() {
-                return Err(format!("{} already holds a cluster: refusing to create another", dir.path().display()));
+                return Err(format!(
+                    "{} already holds a cluster: refusing to create another",
+                    dir.path().display()
+                ));
             }
             let (secret, where_secret) = cluster.new_secret()?;
-            let init = RootInit { name, url, authority_name, key_bits };
-            let made = init_root(&store, &secret, &init, &rms_roles::NodeOptions::default()).await.map_err(|e| e.to_string())?;
+            let init = RootInit {
+                name,
+                url,
+                authority_name,
+                key_bits,
+            };
+            let made = init_root(&store, &secret, &init, &rms_roles::NodeOptions::default())
+                .await
+                .map_err(|e| e.to_string())?;
             write_text(&dir.file("authority.pem"), &made.authority_pem)?;
-            write_private_file(&dir.file("authority-key.pem"), made.authority_key_pem.as_bytes()).map_err(|e| e.to_string())?;
-            println!("root certification cluster created in {}", dir.path().display());
-            println!("enrollment authority: {} (give it to licensing servers and clients)", dir.file("authority.pem").display());
+            write_private_file(
+                &dir.file("authority-key.pem"),
+                made.authority_key_pem.as_bytes(),
+            )
+            .map_err(|e| e.to_string())?;
+            println!(
+                "root certification cluster created in {}",
+                dir.path().display()
+            );
+            println!(
+                "enrollment authority: {} (give it to licensing servers and clients)",
+                dir.file("authority.pem").display()
+            );
             println!("cluster secret: {where_secret}");
-            println!("administrator: {} in group {}", made.admin.principal, made.admin.group);
+            println!(
+                "administrator: {} in group {}",
+                made.admin.principal, made.admin.group
+            );
             println!("token: {}", made.admin.token);
             println!();
-            println!("SubEnrollService denies everyone, administrators included. To let {} sub-enroll:", made.admin.group);
-            println!("  rms-root acl grant SubEnrollService {} subenroll --data-dir {}", made.admin.group, dir.path().display());
+            println!(
+                "SubEnrollService denies everyone, administrators included. To let {} sub-enroll:",
+                made.admin.group
+            );
+            println!(
+                "  rms-root acl grant SubEnrollService {} subenroll --data-dir {}",
+                made.admin.group,
+                dir.path().display()
+            );
             Ok(())
         }
         Command::Serve { cluster, serve } => {
