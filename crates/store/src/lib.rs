@@ -39,5 +39,6 @@ pub use crate::store::{Backend, IssuedFilter, Store, StoreOptions, redact};
 
 mod error;
 mod records;
+mod rows;
 mod schema;
 mod store;

@@ -1,12 +1,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 
 use crate::error::classify;
 use crate::records::*;
+use crate::rows::*;
 use crate::{StoreError, schema};
 
 /// Which database a [`Store`] talks to.
@@ -49,11 +50,11 @@ pub(crate) fn now_unix() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
-fn to_unix(t: OffsetDateTime) -> i64 {
+pub(crate) fn to_unix(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
-fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
+pub(crate) fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
     OffsetDateTime::from_unix_timestamp(seconds)
         .map_err(|_| StoreError::Corrupt(format!("timestamp {seconds} out of range")))
 }
@@ -589,90 +590,4 @@ pub struct IssuedFilter {
     pub serial: Option<String>,
     /// At most this many.
     pub limit: Option<i64>,
-}
-
-async fn insert_slc(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    slc: &SlcRecord,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO slcs (serial, chain_pem, encrypted_key, not_before, not_after, installed_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&slc.serial)
-    .bind(&slc.chain_pem)
-    .bind(slc.encrypted_key.clone())
-    .bind(to_unix(slc.not_before))
-    .bind(to_unix(slc.not_after))
-    .bind(to_unix(slc.installed_at))
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| classify(e, || format!("SLC with serial {}", slc.serial)))?;
-    Ok(())
-}
-
-async fn insert_audit(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    entry: &NewAuditEntry,
-    at: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO audit (at, principal, service, action, outcome, reason, node)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(at)
-    .bind(&entry.principal)
-    .bind(&entry.service)
-    .bind(&entry.action)
-    .bind(entry.outcome.to_string())
-    .bind(&entry.reason)
-    .bind(&entry.node)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-fn slc_from_row(row: &AnyRow) -> Result<SlcRecord, StoreError> {
-    Ok(SlcRecord {
-        serial: row.try_get("serial")?,
-        chain_pem: row.try_get("chain_pem")?,
-        encrypted_key: row.try_get("encrypted_key")?,
-        not_before: from_unix(row.try_get("not_before")?)?,
-        not_after: from_unix(row.try_get("not_after")?)?,
-        installed_at: from_unix(row.try_get("installed_at")?)?,
-    })
-}
-
-fn principal_from_row(row: &AnyRow) -> Result<Principal, StoreError> {
-    Ok(Principal {
-        sid: row.try_get("sid")?,
-        name: row.try_get("name")?,
-        kind: row.try_get::<String, _>("kind")?.parse()?,
-        created_at: from_unix(row.try_get("created_at")?)?,
-    })
-}
-
-fn descriptor_from_row(row: &AnyRow) -> Result<DescriptorRecord, StoreError> {
-    Ok(DescriptorRecord {
-        service: row.try_get("service")?,
-        sddl: row.try_get("sddl")?,
-        version: row.try_get("version")?,
-        updated_at: from_unix(row.try_get("updated_at")?)?,
-        updated_by: row.try_get("updated_by")?,
-    })
-}
-
-fn issued_from_row(row: &AnyRow) -> Result<IssuedRecord, StoreError> {
-    Ok(IssuedRecord {
-        issuer_serial: row.try_get("issuer_serial")?,
-        serial: row.try_get("serial")?,
-        kind: row.try_get::<String, _>("kind")?.parse()?,
-        subject: row.try_get("subject")?,
-        not_before: from_unix(row.try_get("not_before")?)?,
-        not_after: from_unix(row.try_get("not_after")?)?,
-        requester: row.try_get("requester")?,
-        issued_by: row.try_get("issued_by")?,
-        issued_at: from_unix(row.try_get("issued_at")?)?,
-        der: row.try_get("der")?,
-    })
 }
