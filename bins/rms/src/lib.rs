@@ -316,6 +316,62 @@ pub enum AdminCommand {
     },
 }
 
+/// The commands every server has besides its own setup command: serve, status, chain, and
+/// administration.
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// Serve this server's endpoints, health and metrics over HTTP(S).
+    ///
+    /// Example: serve --data-dir ./data --listen 127.0.0.1:0
+    Serve {
+        /// Where the cluster is.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// How to serve.
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Show the cluster: SLC subject, serial, validity, days left, nodes seen.
+    Status {
+        /// Where the cluster is.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Print the cluster's chain (PEM, leaf first).
+    Chain {
+        /// Where the cluster is.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Principals, groups, DACLs, records and the audit log.
+    #[command(flatten)]
+    Admin(AdminWithCluster),
+}
+
+impl ServerCommand {
+    /// Runs the command; `router` builds the server's routes for a loaded cluster.
+    pub async fn run(
+        self,
+        router: impl FnOnce(Arc<Cluster>, Arc<Metrics>) -> Result<Router, String>,
+    ) -> CliResult {
+        match self {
+            ServerCommand::Serve { cluster, serve } => {
+                init_logging(serve.log_json);
+                let node = open_cluster(&cluster, serve.node_options()).await?;
+                let metrics = Arc::new(Metrics::new());
+                let routes = router(node.clone(), metrics.clone())?;
+                serve.serve(routes, metrics, node).await
+            }
+            ServerCommand::Status { cluster } => print_status(&cluster).await,
+            ServerCommand::Chain { cluster } => print_chain(&cluster).await,
+            ServerCommand::Admin(admin) => {
+                let (cluster, command) = admin.split();
+                run_admin(&cluster, command).await
+            }
+        }
+    }
+}
+
 /// The administration subcommands, each with the options that locate the cluster.
 #[derive(Debug, Subcommand)]
 pub enum AdminWithCluster {

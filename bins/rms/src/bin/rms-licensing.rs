@@ -2,14 +2,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use rms_cli::{
-    CliResult, ClusterArgs, ServeArgs, client, open_cluster, read_text, read_token, run, run_admin,
-};
+use rms_cli::{CliResult, ClusterArgs, client, read_text, read_token, run};
 use rms_roles::{EnrollmentPlan, LicensingRole, NodeOptions};
-use rms_transport::Metrics;
 use sha2::{Digest, Sha256};
 
 /// A licensing server: sub-enrolled by a root certification server, it issues publishing and
@@ -66,27 +62,8 @@ enum Command {
         #[arg(long, default_value_t = 2048)]
         key_bits: usize,
     },
-    /// Serve publishing, use licenses, the chain, health and metrics over HTTP(S).
-    ///
-    /// Example: rms-licensing serve --data-dir ./lic --listen 127.0.0.1:0
-    Serve {
-        #[command(flatten)]
-        cluster: ClusterArgs,
-        #[command(flatten)]
-        serve: ServeArgs,
-    },
-    /// Show the cluster: SLC subject, serial, validity, days left, nodes seen.
-    Status {
-        #[command(flatten)]
-        cluster: ClusterArgs,
-    },
-    /// Print the cluster's chain (PEM, leaf first).
-    Chain {
-        #[command(flatten)]
-        cluster: ClusterArgs,
-    },
     #[command(flatten)]
-    Admin(rms_cli::AdminWithCluster),
+    Server(rms_cli::ServerCommand),
 }
 
 fn main() -> ExitCode {
@@ -152,19 +129,13 @@ async fn execute(command: Command) -> CliResult {
             println!("token: {}", admin.token);
             Ok(())
         }
-        Command::Serve { cluster, serve } => {
-            rms_cli::init_logging(serve.log_json);
-            let node = open_cluster(&cluster, serve.node_options()).await?;
-            let role = LicensingRole::new(node.clone()).map_err(|e| e.to_string())?;
-            let metrics = Arc::new(Metrics::new());
-            let router = rms_transport::api::licensing_router(role, metrics.clone());
-            serve.serve(router, metrics, node).await
-        }
-        Command::Status { cluster } => rms_cli::print_status(&cluster).await,
-        Command::Chain { cluster } => rms_cli::print_chain(&cluster).await,
-        Command::Admin(admin) => {
-            let (cluster, command) = admin.split();
-            run_admin(&cluster, command).await
+        Command::Server(command) => {
+            command
+                .run(|cluster, metrics| {
+                    let role = LicensingRole::new(cluster).map_err(|e| e.to_string())?;
+                    Ok(rms_transport::api::licensing_router(role, metrics))
+                })
+                .await
         }
     }
 }

@@ -1,12 +1,10 @@
 //! `rms-root`: a root certification server.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use rms_cli::{CliResult, ClusterArgs, ServeArgs, open_cluster, run, run_admin, write_text};
+use rms_cli::{CliResult, ClusterArgs, run, write_text};
 use rms_roles::{RootInit, RootRole, init_root, write_private_file};
-use rms_transport::Metrics;
 
 /// A root certification server: enrolled with an enrollment authority, it sub-enrolls licensing
 /// servers. Its SubEnrollService denies everyone until an administrator grants access.
@@ -45,27 +43,8 @@ enum Command {
         #[arg(long, default_value_t = 2048)]
         key_bits: usize,
     },
-    /// Serve sub-enrollment, the chain, health and metrics over HTTP(S).
-    ///
-    /// Example: rms-root serve --data-dir ./root --listen 127.0.0.1:0
-    Serve {
-        #[command(flatten)]
-        cluster: ClusterArgs,
-        #[command(flatten)]
-        serve: ServeArgs,
-    },
-    /// Show the cluster: SLC, days left, nodes seen.
-    Status {
-        #[command(flatten)]
-        cluster: ClusterArgs,
-    },
-    /// Print the root's chain (PEM, leaf first).
-    Chain {
-        #[command(flatten)]
-        cluster: ClusterArgs,
-    },
     #[command(flatten)]
-    Admin(rms_cli::AdminWithCluster),
+    Server(rms_cli::ServerCommand),
 }
 
 fn main() -> ExitCode {
@@ -134,19 +113,13 @@ async fn execute(command: Command) -> CliResult {
             );
             Ok(())
         }
-        Command::Serve { cluster, serve } => {
-            rms_cli::init_logging(serve.log_json);
-            let node = open_cluster(&cluster, serve.node_options()).await?;
-            let role = RootRole::new(node.clone()).map_err(|e| e.to_string())?;
-            let metrics = Arc::new(Metrics::new());
-            let router = rms_transport::api::root_router(role, metrics.clone());
-            serve.serve(router, metrics, node).await
-        }
-        Command::Status { cluster } => rms_cli::print_status(&cluster).await,
-        Command::Chain { cluster } => rms_cli::print_chain(&cluster).await,
-        Command::Admin(admin) => {
-            let (cluster, command) = admin.split();
-            run_admin(&cluster, command).await
+        Command::Server(command) => {
+            command
+                .run(|cluster, metrics| {
+                    let role = RootRole::new(cluster).map_err(|e| e.to_string())?;
+                    Ok(rms_transport::api::root_router(role, metrics))
+                })
+                .await
         }
     }
 }
