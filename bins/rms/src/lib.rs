@@ -184,6 +184,25 @@ impl ClusterArgs {
             ),
         ))
     }
+
+    /// After creating a cluster failed (the root's chain did not verify against the anchor,
+    /// the authority name was invalid, ...): removes the secret file [`ClusterArgs::new_secret`]
+    /// just wrote, unless the database holds a cluster it protects, so that the same command
+    /// can simply be run again.
+    pub async fn discard_unused_secret(&self, store: &Store) {
+        if std::env::var(CLUSTER_SECRET_ENV).is_ok() || store.cluster().await.is_ok() {
+            return;
+        }
+        let file = self
+            .secret_file
+            .clone()
+            .unwrap_or_else(|| self.dir().secret_file());
+        if let Err(error) = std::fs::remove_file(&file)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(%error, file = %file.display(), "unused cluster secret not removed");
+        }
+    }
 }
 
 /// Options of `serve`.

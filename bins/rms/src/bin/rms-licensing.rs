@@ -108,7 +108,7 @@ async fn execute(command: Command) -> CliResult {
                 .await
                 .map_err(|e| format!("sub-enrollment with {root} failed: {e}"))?;
             let (secret, where_secret) = cluster.new_secret()?;
-            let admin = plan
+            let completed = plan
                 .complete(
                     &store,
                     &secret,
@@ -116,8 +116,14 @@ async fn execute(command: Command) -> CliResult {
                     &anchor_pem,
                     &NodeOptions::default(),
                 )
-                .await
-                .map_err(|e| e.to_string())?;
+                .await;
+            let admin = match completed {
+                Ok(admin) => admin,
+                Err(error) => {
+                    cluster.discard_unused_secret(&store).await;
+                    return Err(error.to_string());
+                }
+            };
             println!(
                 "licensing cluster {name} enrolled with {root}; chain verified against the enrollment authority"
             );

@@ -78,9 +78,14 @@ async fn execute(command: Command) -> CliResult {
                 authority_name,
                 key_bits,
             };
-            let made = init_root(&store, &secret, &init, &rms_roles::NodeOptions::default())
-                .await
-                .map_err(|e| e.to_string())?;
+            let made =
+                match init_root(&store, &secret, &init, &rms_roles::NodeOptions::default()).await {
+                    Ok(made) => made,
+                    Err(error) => {
+                        cluster.discard_unused_secret(&store).await;
+                        return Err(error.to_string());
+                    }
+                };
             write_text(&dir.file("authority.pem"), &made.authority_pem)?;
             write_private_file(
                 &dir.file("authority-key.pem"),
