@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The example, built for this test's profile and found next to this test's directory: the
-/// test is `target/<profile>/deps/enrollment_flow-HASH`, the example
+/// The example, as `cargo test` builds it next to this test: the test is
+/// `target/<profile>/deps/enrollment_flow-HASH`, the example
 /// `target/<profile>/examples/enrollment_flow`.
 ///
-/// `cargo test --test enrollment_flow` builds only this test, not the examples, so the example
-/// is built here first (`cargo build --example`, which does nothing when it is up to date):
-/// otherwise a stale binary, or none, would be tested.
+/// `cargo test` (for the package or the workspace) builds the examples before it runs any
+/// test; `cargo test --test enrollment_flow` alone does not, so a missing or stale example is
+/// refused with what to run, rather than tested. (Building it from here would run a nested
+/// cargo that waits forever on the build lock the outer one holds.)
 fn example() -> &'static Path {
     static EXAMPLE: OnceLock<PathBuf> = OnceLock::new();
     EXAMPLE.get_or_init(|| {
@@ -21,56 +22,22 @@ fn example() -> &'static Path {
             .parent()
             .and_then(Path::parent)
             .expect("the test runs from target/<profile>/deps");
-        let profile = profile_dir
-            .file_name()
-            .and_then(|name| name.to_str())
-            .expect("a profile directory name");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-        let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "--example", "enrollment_flow"]);
-        // What Cargo sets for this test's process is not the environment of a build: some
-        // build scripts watch such variables (ring's watches CARGO_MANIFEST_DIR), and passing
-        // them on would rebuild half the dependency graph, twice.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CARGO_PKG_")
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_BIN_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "OUT_DIR",
-                ]
-                .contains(&name.as_ref())
-            {
-                build.env_remove(name.as_ref());
-            }
-        }
-        build
-            .arg("--manifest-path")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
-        match profile {
-            "debug" => {}
-            "release" => {
-                build.arg("--release");
-            }
-            other => {
-                build.args(["--profile", other]);
-            }
-        }
-        let status = build.status().expect("cargo runs");
-        assert!(
-            status.success(),
-            "cargo build --example enrollment_flow failed: {status}"
-        );
         let path = profile_dir
             .join("examples")
             .join(format!("enrollment_flow{}", std::env::consts::EXE_SUFFIX));
+        let built = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the example is not at {}: run `cargo test -p rms` (which builds examples) or `cargo build --example enrollment_flow` first",
+                    path.display()
+                )
+            });
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/enrollment_flow.rs");
+        let edited = std::fs::metadata(&source).and_then(|m| m.modified()).expect("the example's source");
         assert!(
-            path.is_file(),
-            "the example is not at {} after `cargo build --example enrollment_flow`",
+            built >= edited,
+            "{} is older than its source: run `cargo test -p rms` or `cargo build --example enrollment_flow` first",
             path.display()
         );
         path
