@@ -6,42 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-/// The example, as `cargo test` builds it next to this test: the test is
-/// `target/<profile>/deps/enrollment_flow-HASH`, the example
-/// `target/<profile>/examples/enrollment_flow`.
-///
-/// `cargo test` (for the package or the workspace) builds the examples before it runs any
-/// test; `cargo test --test enrollment_flow` alone does not, so a missing or stale example is
-/// refused with what to run, rather than tested. (Building it from here would run a nested
-/// cargo that waits forever on the build lock the outer one holds.)
+mod common;
+
 fn example() -> &'static Path {
     static EXAMPLE: OnceLock<PathBuf> = OnceLock::new();
-    EXAMPLE.get_or_init(|| {
-        let exe = std::env::current_exe().expect("the test's own path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("the test runs from target/<profile>/deps");
-        let path = profile_dir
-            .join("examples")
-            .join(format!("enrollment_flow{}", std::env::consts::EXE_SUFFIX));
-        let built = std::fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the example is not at {}: run `cargo test -p rms` (which builds examples) or `cargo build --example enrollment_flow` first",
-                    path.display()
-                )
-            });
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/enrollment_flow.rs");
-        let edited = std::fs::metadata(&source).and_then(|m| m.modified()).expect("the example's source");
-        assert!(
-            built >= edited,
-            "{} is older than its source: run `cargo test -p rms` or `cargo build --example enrollment_flow` first",
-            path.display()
-        );
-        path
-    })
+    EXAMPLE.get_or_init(|| common::example("enrollment_flow"))
 }
 
 fn run_example(args: &[&str]) -> String {

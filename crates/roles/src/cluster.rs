@@ -1,7 +1,8 @@
 //! A running node of a cluster: what it loaded from the configuration database, and the checks
 //! every request goes through (authentication, the service's DACL, the audit log).
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use rms_cert::{Chain, Issuer, RsaSigner};
 use rms_chain::{Cert, TrustAnchor, TrustAnchors, Verifier, VerifyOptions};
@@ -66,6 +67,22 @@ pub struct Caller {
     pub sid: Sid,
     /// The access token its SIDs make: its own, its groups', Everyone and Authenticated Users.
     pub token: Token,
+    /// The configuration generation the caller was read at; its request uses descriptors of
+    /// the same generation.
+    generation: i64,
+}
+
+/// Most authenticated callers kept in memory; beyond that the cache starts over.
+const CALLER_CACHE: usize = 100_000;
+
+/// Principals and descriptors as of one configuration generation. The database raises the
+/// generation on every change to them, so reading that one number per request is enough to
+/// see any change, made on any node, at once.
+#[derive(Debug, Default)]
+struct AccessCache {
+    generation: i64,
+    callers: HashMap<Vec<u8>, Caller>,
+    descriptors: HashMap<Service, Arc<SecurityDescriptor>>,
 }
 
 /// One node of a cluster, loaded from the configuration database.
@@ -78,6 +95,7 @@ pub struct Cluster {
     anchor_pem: String,
     verifier: Verifier,
     options: NodeOptions,
+    access: Mutex<AccessCache>,
 }
 
 impl Cluster {
@@ -109,6 +127,7 @@ impl Cluster {
             anchor_pem,
             verifier,
             options,
+            access: Mutex::new(AccessCache::default()),
         })
     }
 
@@ -145,6 +164,12 @@ impl Cluster {
     /// The cluster's current chain, leaf first.
     pub fn chain(&self) -> Chain {
         self.signing().issuer.chain().clone()
+    }
+
+    /// The current SLC's private key, to sign with (for example to measure the raw signing
+    /// rate beside the cluster's issuance rate).
+    pub fn signer(&self) -> Arc<RsaSigner> {
+        self.signing().key.clone()
     }
 
     /// The current SLC's validity.
@@ -202,13 +227,68 @@ impl Cluster {
                 "this endpoint needs a bearer token (Authorization: Bearer ...)".into(),
             )
         })?;
-        let found = self.store.authenticate(&hash_token(token)).await?;
+        let token_hash = hash_token(token);
+        let generation = self.current_generation().await?;
+        if let Some(caller) =
+            self.cached(generation, |cache| cache.callers.get(&token_hash).cloned())
+        {
+            return Ok(caller);
+        }
+        let found = self.store.authenticate(&token_hash).await?;
         let principal =
             found.ok_or_else(|| RoleError::Unauthenticated("unknown bearer token".into()))?;
-        self.caller(&principal)
+        let caller = self.caller(&principal, generation)?;
+        self.cache_at(generation, |cache| {
+            if cache.callers.len() >= CALLER_CACHE {
+                cache.callers.clear();
+            }
+            cache.callers.insert(token_hash, caller.clone());
+        });
+        Ok(caller)
     }
 
-    fn caller(&self, found: &AuthenticatedPrincipal) -> Result<Caller, RoleError> {
+    /// Reads the configuration generation and drops what was cached under an older one.
+    async fn current_generation(&self) -> Result<i64, RoleError> {
+        let generation = self.store.config_generation().await?;
+        let mut cache = self.lock_access();
+        if cache.generation != generation {
+            *cache = AccessCache {
+                generation,
+                ..AccessCache::default()
+            };
+        }
+        Ok(generation)
+    }
+
+    /// What `read` finds in the cache, if it still holds `generation`.
+    fn cached<T>(
+        &self,
+        generation: i64,
+        read: impl FnOnce(&AccessCache) -> Option<T>,
+    ) -> Option<T> {
+        let cache = self.lock_access();
+        (cache.generation == generation)
+            .then(|| read(&cache))
+            .flatten()
+    }
+
+    /// Adds to the cache what was read from the database at `generation` (or later), unless the
+    /// cache has moved on to another generation meanwhile.
+    fn cache_at(&self, generation: i64, write: impl FnOnce(&mut AccessCache)) {
+        let mut cache = self.lock_access();
+        if cache.generation == generation {
+            write(&mut cache);
+        }
+    }
+
+    fn lock_access(&self) -> MutexGuard<'_, AccessCache> {
+        match self.access.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn caller(&self, found: &AuthenticatedPrincipal, generation: i64) -> Result<Caller, RoleError> {
         let parse = |text: &str| {
             text.parse::<Sid>()
                 .map_err(|e| RoleError::Internal(format!("stored SID {text:?} is invalid: {e}")))
@@ -224,18 +304,21 @@ impl Cluster {
             name: found.principal.name.clone(),
             sid,
             token,
+            generation,
         })
     }
 
-    /// Checks `caller` against `service`'s descriptor (read from the database, so a change made
-    /// on any node applies at once). A refusal is written to the audit log before it is
-    /// returned; the caller records an allowed decision with what it then does.
-    pub async fn authorize(
+    /// The descriptor of `service` as of `generation`: from the cache, or read and parsed.
+    async fn descriptor(
         &self,
-        caller: &Caller,
         service: Service,
-        action: &str,
-    ) -> Result<String, RoleError> {
+        generation: i64,
+    ) -> Result<Arc<SecurityDescriptor>, RoleError> {
+        if let Some(found) =
+            self.cached(generation, |cache| cache.descriptors.get(&service).cloned())
+        {
+            return Ok(found);
+        }
         let record = self.store.descriptor(service.name()).await?;
         let descriptor =
             SecurityDescriptor::from_sddl(&record.sddl, &self.sid_context()).map_err(|e| {
@@ -244,6 +327,24 @@ impl Cluster {
                     service.name()
                 ))
             })?;
+        let descriptor = Arc::new(descriptor);
+        self.cache_at(generation, |cache| {
+            cache.descriptors.insert(service, descriptor.clone());
+        });
+        Ok(descriptor)
+    }
+
+    /// Checks `caller` against `service`'s descriptor (as of the configuration generation the
+    /// caller was authenticated at, so a change made on any node applies to the next request).
+    /// A refusal is written to the audit log before it is returned; the caller records an
+    /// allowed decision with what it then does.
+    pub async fn authorize(
+        &self,
+        caller: &Caller,
+        service: Service,
+        action: &str,
+    ) -> Result<String, RoleError> {
+        let descriptor = self.descriptor(service, caller.generation).await?;
         match access_check(
             &descriptor,
             &caller.token,
@@ -275,6 +376,7 @@ impl Cluster {
             name: "anonymous".to_owned(),
             sid: Sid::ANONYMOUS,
             token: Token::new(Sid::ANONYMOUS).with_group(Sid::EVERYONE),
+            generation: self.current_generation().await?,
         };
         self.authorize(&caller, service, action).await
     }

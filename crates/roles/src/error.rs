@@ -90,7 +90,7 @@ impl RoleError {
             RoleError::Refused { .. } => ErrorClass::Unprocessable,
             RoleError::NotFound(_) => ErrorClass::NotFound,
             RoleError::NotReady { .. } => ErrorClass::Unavailable,
-            RoleError::Store(StoreError::Unavailable(_)) => ErrorClass::Unavailable,
+            RoleError::Store(e) if e.is_unavailable() => ErrorClass::Unavailable,
             RoleError::Store(StoreError::NotFound { .. }) => ErrorClass::NotFound,
             RoleError::Store(StoreError::AlreadyExists { .. }) => ErrorClass::Unprocessable,
             RoleError::Store(StoreError::NoCluster) => ErrorClass::Unavailable,
@@ -110,7 +110,7 @@ impl RoleError {
             | RoleError::Refused { code, .. }
             | RoleError::NotReady { code, .. } => code,
             RoleError::NotFound(_) => "not_found",
-            RoleError::Store(StoreError::Unavailable(_)) => "store_unavailable",
+            RoleError::Store(e) if e.is_unavailable() => "store_unavailable",
             RoleError::Store(StoreError::AlreadyExists { .. }) => "already_exists",
             RoleError::Store(StoreError::NotFound { .. }) => "not_found",
             RoleError::Store(StoreError::NoCluster) => "no_cluster",

@@ -14,6 +14,7 @@ use rms_cert::{
 use rms_chain::{Cert, Purpose, TrustAnchor, TrustAnchors, VerifyOptions, verify_path};
 use rms_dacl::Service;
 use rms_store::{ClusterRole, IssuedKind, IssuedRecord, Outcome, Store};
+use sha2::{Digest, Sha256};
 
 use crate::admin::{AdminCredentials, create_cluster};
 use crate::error::cert_refused;
@@ -30,6 +31,9 @@ pub const LICENSING_SERVICES: [Service; 4] = [
 
 /// Most content keys kept unwrapped in memory (each unwrap costs a private-key operation).
 const CONTENT_KEY_CACHE: usize = 10_000;
+
+/// Most verified publishing licenses remembered (by digest of their PEM text).
+const VERIFIED_CACHE: usize = 10_000;
 
 /// The first step of enrolling a licensing cluster: its new key and the request to send to
 /// the root.
@@ -142,6 +146,10 @@ pub struct PublishRequest {
 pub struct LicensingRole {
     cluster: Arc<Cluster>,
     content_keys: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
+    /// Publishing licenses that passed full verification, by SHA-256 of their PEM text: a
+    /// license presented again is not decoded and its signature and chain are not checked
+    /// again (neither changes); only its validity at the time of the request is.
+    verified: Mutex<HashMap<[u8; 32], Arc<SignedLicense>>>,
 }
 
 impl LicensingRole {
@@ -156,6 +164,7 @@ impl LicensingRole {
         Ok(Self {
             cluster,
             content_keys: Mutex::new(HashMap::new()),
+            verified: Mutex::new(HashMap::new()),
         })
     }
 
@@ -218,13 +227,68 @@ impl LicensingRole {
         publishing: &SignedLicense,
         grantee_key: SubjectPublicKeyInfoOwned,
     ) -> Result<SignedLicense, RoleError> {
+        self.issue_use_license(token, publishing, grantee_key, None)
+            .await
+    }
+
+    /// [`LicensingRole::use_license`] for a publishing license given as PEM text, as clients
+    /// send it: a license this node has verified before is taken from memory instead of being
+    /// decoded and verified again.
+    pub async fn use_license_pem(
+        &self,
+        token: Option<&str>,
+        publishing_pem: &str,
+        grantee_key: SubjectPublicKeyInfoOwned,
+    ) -> Result<SignedLicense, RoleError> {
+        let digest: [u8; 32] = Sha256::digest(publishing_pem.as_bytes()).into();
+        let known = lock(&self.verified).get(&digest).cloned();
+        match known {
+            Some(publishing) => {
+                self.issue_use_license(token, &publishing, grantee_key, Some((digest, true)))
+                    .await
+            }
+            None => {
+                let publishing = SignedLicense::from_pem(publishing_pem).map_err(|e| {
+                    RoleError::bad_input(
+                        "malformed_license",
+                        format!("publishing_license_pem: {e}"),
+                    )
+                })?;
+                self.issue_use_license(token, &publishing, grantee_key, Some((digest, false)))
+                    .await
+            }
+        }
+    }
+
+    /// Issues a use license; `digest` is the publishing license's PEM digest and whether it
+    /// was verified before (to skip the signature and chain checks) when the caller has it.
+    async fn issue_use_license(
+        &self,
+        token: Option<&str>,
+        publishing: &SignedLicense,
+        grantee_key: SubjectPublicKeyInfoOwned,
+        digest: Option<([u8; 32], bool)>,
+    ) -> Result<SignedLicense, RoleError> {
         let cluster = &self.cluster;
         let caller = cluster.authenticate(token).await?;
         let decision = cluster
             .authorize(&caller, Service::Licensing, "uselicense")
             .await?;
         let now = cluster.now();
-        let body = self.verified_publishing_body(publishing, now)?;
+        let body = match digest {
+            Some((_, true)) if self.still_valid(publishing, now) => publishing_body(publishing)?,
+            _ => {
+                let body = self.verified_publishing_body(publishing, now)?;
+                if let Some((digest, false)) = digest {
+                    let mut verified = lock(&self.verified);
+                    if verified.len() >= VERIFIED_CACHE {
+                        verified.clear();
+                    }
+                    verified.insert(digest, Arc::new(publishing.clone()));
+                }
+                body
+            }
+        };
         let grantee = Grantee::new(&caller.name, grantee_key).map_err(cert_refused)?;
         let signing = cluster.signing();
         cluster.require_valid_slc(&signing, now)?;
@@ -264,17 +328,20 @@ impl LicensingRole {
         Ok(license)
     }
 
+    /// Whether a publishing license verified before is still inside its validity at `now`
+    /// (its signature and its signer's path, checked under the chain model at its issue time,
+    /// do not change with time).
+    fn still_valid(&self, publishing: &SignedLicense, now: time::OffsetDateTime) -> bool {
+        let skew = self.cluster.options().policy.clock_skew;
+        publishing.validity().position(now, skew) == rms_policy::WindowPosition::Inside
+    }
+
     fn verified_publishing_body<'a>(
         &self,
         publishing: &'a SignedLicense,
         now: time::OffsetDateTime,
     ) -> Result<&'a PublishingLicense, RoleError> {
-        let LicenseBody::Publishing(body) = publishing.body() else {
-            return Err(RoleError::bad_input(
-                "not_a_publishing_license",
-                "a use license was given where a publishing license is needed",
-            ));
-        };
+        let body = publishing_body(publishing)?;
         self.cluster
             .verifier()
             .verify_license(publishing, &[], now)
@@ -312,10 +379,7 @@ impl LicensingRole {
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Vec<u8>>> {
-        match self.content_keys.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        lock(&self.content_keys)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -362,5 +426,24 @@ impl LicensingRole {
         );
         cluster.store().record_issued(&record, &entry).await?;
         Ok(())
+    }
+}
+
+/// The body of a publishing license, or the refusal of another kind of license.
+fn publishing_body(license: &SignedLicense) -> Result<&PublishingLicense, RoleError> {
+    match license.body() {
+        LicenseBody::Publishing(body) => Ok(body),
+        _ => Err(RoleError::bad_input(
+            "not_a_publishing_license",
+            "a use license was given where a publishing license is needed",
+        )),
+    }
+}
+
+/// Locks a cache; a panic elsewhere cannot leave one half-updated.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }

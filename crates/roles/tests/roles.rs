@@ -473,3 +473,79 @@ async fn acl_edits_are_canonical_and_resolve_names() {
             .is_err()
     );
 }
+
+/// Nodes cache principals, tokens and descriptors, yet a change made through another node's
+/// handle on the same database (or the CLI) applies to the very next request.
+#[tokio::test]
+async fn changes_made_elsewhere_apply_to_the_next_request() {
+    let w = world().await;
+    let (_, alice_token) = w.licensing_admin.add_principal("alice", &[]).await.unwrap();
+    let view = UsageRights::from_rights([UsageRight::View]);
+    let (publishing, _) = publish_for(&w, vec![Grant::new("alice", view).unwrap()]).await;
+    let pem = publishing.to_pem().unwrap();
+    let alice_spki = rms_cert::Signer::public_key(&RsaSigner::generate(2048).unwrap());
+    for _ in 0..2 {
+        // The second round takes the caller, the descriptor and the license from memory.
+        w.licensing
+            .use_license_pem(Some(&alice_token), &pem, alice_spki.clone())
+            .await
+            .unwrap();
+    }
+
+    let other_node = Admin::open(
+        Store::open_sqlite(&w._dir.path().join("licensing.db"))
+            .await
+            .unwrap(),
+        "operator-elsewhere",
+    )
+    .await
+    .unwrap();
+    other_node
+        .acl_deny(Service::Licensing, "alice", &["issue-use-license".into()])
+        .await
+        .unwrap();
+    let e = w
+        .licensing
+        .use_license_pem(Some(&alice_token), &pem, alice_spki.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.class(), ErrorClass::Forbidden, "{e}");
+    other_node
+        .acl_revoke(Service::Licensing, "alice")
+        .await
+        .unwrap();
+    w.licensing
+        .use_license_pem(Some(&alice_token), &pem, alice_spki.clone())
+        .await
+        .unwrap();
+
+    // A principal added elsewhere authenticates at once.
+    let (_, carol_token) = other_node.add_principal("carol", &[]).await.unwrap();
+    let e = w
+        .licensing
+        .use_license_pem(Some(&carol_token), &pem, alice_spki.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        "not_granted",
+        "carol is known but not granted: {e}"
+    );
+
+    // A remembered publishing license is still refused once it has expired.
+    w.clock
+        .set(publishing.validity().not_after() + time::Duration::days(1));
+    let e = w
+        .licensing
+        .use_license_pem(Some(&alice_token), &pem, alice_spki.clone())
+        .await
+        .unwrap_err();
+    assert_ne!(e.class(), ErrorClass::Forbidden, "{e}");
+
+    let e = w
+        .licensing
+        .use_license_pem(Some(&alice_token), "not a license", alice_spki)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "malformed_license", "{e}");
+}

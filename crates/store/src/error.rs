@@ -21,6 +21,18 @@ pub enum StoreError {
         /// The newest schema version this build knows.
         supported: i64,
     },
+    /// A write whose outcome the store cannot report: the task committing it stopped (its
+    /// runtime shut down). Treat it as not done; retrying is safe.
+    #[error("configuration database write interrupted: {0}")]
+    Interrupted(String),
+    /// A PostgreSQL schema name we refuse (it would need quoting).
+    #[error(
+        "invalid schema name {name:?}: use lowercase letters, digits and _, starting with a letter, at most 63"
+    )]
+    InvalidSchemaName {
+        /// The name given.
+        name: String,
+    },
     /// The database holds no cluster yet.
     #[error(
         "the configuration database holds no cluster: run `init` (root) or `enroll` (licensing) first"
@@ -47,7 +59,10 @@ impl StoreError {
     /// Whether the error is the database being out of reach (worth a retry, HTTP 503), rather
     /// than a refusal of the operation.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(
+            self,
+            StoreError::Unavailable(_) | StoreError::Interrupted(_)
+        )
     }
 }
 

@@ -30,6 +30,7 @@
 //! ```
 
 pub use crate::error::StoreError;
+pub use crate::postgres::{create_postgres_schema, drop_postgres_schema, postgres_schema_url};
 pub use crate::records::{
     AuditEntry, AuthenticatedPrincipal, ClusterIdentity, ClusterRole, DescriptorRecord, IssuedKind,
     IssuedRecord, NewAuditEntry, NodeRecord, Outcome, Principal, PrincipalKind, SlcRecord,
@@ -37,7 +38,9 @@ pub use crate::records::{
 pub use crate::schema::SCHEMA_VERSION;
 pub use crate::store::{Backend, IssuedFilter, Store, StoreOptions, redact};
 
+mod batch;
 mod error;
+mod postgres;
 mod records;
 mod rows;
 mod schema;

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 use crate::{Backend, StoreError};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The statements of version 1, for each backend. Types differ (BLOB/BYTEA, identity
 /// columns); the tables and their meaning do not.
@@ -117,8 +117,52 @@ fn version_1(backend: Backend) -> Vec<String> {
     statements
 }
 
+/// The tables whose changes alter who may do what; every change to them raises the
+/// configuration generation.
+const ACCESS_TABLES: [&str; 4] = ["principals", "memberships", "tokens", "descriptors"];
+
+/// Version 2: the configuration generation, raised by the database on every change to the
+/// access tables, so that nodes can cache them and still see every change at once.
+fn version_2(backend: Backend) -> Vec<String> {
+    let mut statements = vec![
+        "CREATE TABLE config_generation (
+            id BIGINT PRIMARY KEY CHECK (id = 1),
+            generation BIGINT NOT NULL)"
+            .to_owned(),
+        "INSERT INTO config_generation (id, generation) VALUES (1, 1)".to_owned(),
+    ];
+    match backend {
+        Backend::Sqlite => {
+            for table in ACCESS_TABLES {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    statements.push(format!(
+                        "CREATE TRIGGER {table}_{event}_generation AFTER {event} ON {table}
+                         BEGIN UPDATE config_generation SET generation = generation + 1
+                         WHERE id = 1; END"
+                    ));
+                }
+            }
+        }
+        Backend::Postgres => {
+            statements.push(
+                "CREATE FUNCTION rms_config_changed() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN UPDATE config_generation SET generation = generation + 1 WHERE id = 1;
+                 RETURN NULL; END $$"
+                    .to_owned(),
+            );
+            for table in ACCESS_TABLES {
+                statements.push(format!(
+                    "CREATE TRIGGER {table}_generation AFTER INSERT OR UPDATE OR DELETE ON {table}
+                     FOR EACH STATEMENT EXECUTE FUNCTION rms_config_changed()"
+                ));
+            }
+        }
+    }
+    statements
+}
+
 fn migrations(backend: Backend) -> Vec<(i64, Vec<String>)> {
-    vec![(1, version_1(backend))]
+    vec![(1, version_1(backend)), (2, version_2(backend))]
 }
 
 /// Brings the schema up to [`SCHEMA_VERSION`], or refuses a database written by a newer build.

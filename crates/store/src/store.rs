@@ -5,6 +5,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 
+use crate::batch::{GroupCommit, Job};
 use crate::error::classify;
 use crate::records::*;
 use crate::rows::*;
@@ -86,6 +87,7 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    group: GroupCommit,
 }
 
 impl Store {
@@ -108,7 +110,11 @@ impl Store {
             .acquire_timeout(options.acquire_timeout)
             .connect(url)
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            group: GroupCommit::default(),
+        })
     }
 
     /// Which database this is.
@@ -352,6 +358,17 @@ impl Store {
         .await?)
     }
 
+    /// The configuration generation: a counter the database itself raises (by trigger) on
+    /// every change to principals, memberships, tokens or descriptors, whoever makes it. A node
+    /// that caches those reads this one number per request and drops its cache when it moved.
+    pub async fn config_generation(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT generation FROM config_generation WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     // ----- security descriptors -----
 
     /// The descriptor of `service`.
@@ -427,40 +444,86 @@ impl Store {
 
     // ----- issuance records -----
 
-    /// Records an issued item and its audit entry in one transaction. A serial already issued by
-    /// the same issuer is refused with [`StoreError::AlreadyExists`] and nothing is written.
+    /// Records an issued item and its audit entry, committed in one transaction, and returns
+    /// only once they are committed. A serial already issued by the same issuer is refused with
+    /// [`StoreError::AlreadyExists`] and nothing is written.
+    ///
+    /// Concurrent calls are committed together (group commit): records that arrive while a
+    /// transaction commits share the next one. Each caller still learns its own outcome.
     pub async fn record_issued(
         &self,
         record: &IssuedRecord,
         audit: &NewAuditEntry,
     ) -> Result<(), StoreError> {
+        let (done, outcome) = tokio::sync::oneshot::channel();
+        let job = Job {
+            record: record.clone(),
+            audit: audit.clone(),
+            done,
+        };
+        if self.group.push(job) {
+            let store = self.clone();
+            let mut writer = self.group.writer();
+            // A task of its own, so that a caller that gives up (a client that hangs up) never
+            // abandons the records of the others in its batch.
+            tokio::spawn(async move {
+                while let Some(batch) = writer.next_batch() {
+                    store.commit_batch(batch).await;
+                }
+            });
+        }
+        outcome.await.map_err(|_| {
+            StoreError::Interrupted("the issuance writer stopped before committing".into())
+        })?
+    }
+
+    /// Commits `batch` in one transaction; if that fails, commits each record alone so that
+    /// one bad record (a duplicate serial) fails only its own request, with its own error.
+    async fn commit_batch(&self, batch: Vec<Job>) {
+        if batch.len() > 1 && self.insert_issued(&batch).await.is_ok() {
+            for job in batch {
+                let _ = job.done.send(Ok(()));
+            }
+            return;
+        }
+        for job in batch {
+            let outcome = self.insert_issued(std::slice::from_ref(&job)).await;
+            // The caller may have gone away; its record's fate is in the audit log either way.
+            let _ = job.done.send(outcome);
+        }
+    }
+
+    async fn insert_issued(&self, jobs: &[Job]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO issued (issuer_serial, serial, kind, subject, not_before, not_after,
-                                 requester, issued_by, issued_at, der)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&record.issuer_serial)
-        .bind(&record.serial)
-        .bind(record.kind.name())
-        .bind(&record.subject)
-        .bind(to_unix(record.not_before))
-        .bind(to_unix(record.not_after))
-        .bind(&record.requester)
-        .bind(&record.issued_by)
-        .bind(to_unix(record.issued_at))
-        .bind(record.der.clone())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            classify(e, || {
-                format!(
-                    "serial {} of issuer {}",
-                    record.serial, record.issuer_serial
-                )
-            })
-        })?;
-        insert_audit(&mut tx, audit, to_unix(record.issued_at)).await?;
+        for job in jobs {
+            let record = &job.record;
+            sqlx::query(
+                "INSERT INTO issued (issuer_serial, serial, kind, subject, not_before, not_after,
+                                     requester, issued_by, issued_at, der)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(&record.issuer_serial)
+            .bind(&record.serial)
+            .bind(record.kind.name())
+            .bind(&record.subject)
+            .bind(to_unix(record.not_before))
+            .bind(to_unix(record.not_after))
+            .bind(&record.requester)
+            .bind(&record.issued_by)
+            .bind(to_unix(record.issued_at))
+            .bind(record.der.clone())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                classify(e, || {
+                    format!(
+                        "serial {} of issuer {}",
+                        record.serial, record.issuer_serial
+                    )
+                })
+            })?;
+            insert_audit(&mut tx, &job.audit, to_unix(record.issued_at)).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

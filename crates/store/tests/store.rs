@@ -434,6 +434,114 @@ async fn concurrent_issuance_records_everything_once() {
     }
 }
 
+/// Group commit: duplicates arriving together with good records fail alone, with their own
+/// error, and the good records of the same batch are committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_in_a_concurrent_batch_fails_alone() {
+    for t in common::all().await {
+        t.store
+            .record_issued(&issued("dup"), &audit("issue use-license"))
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..100 {
+            let s = t.store.clone();
+            let serial = if i % 10 == 0 {
+                "dup".to_owned()
+            } else {
+                format!("{i:04x}")
+            };
+            tasks.push(tokio::spawn(async move {
+                let outcome = s
+                    .record_issued(&issued(&serial), &audit("issue use-license"))
+                    .await;
+                (serial, outcome)
+            }));
+        }
+        let mut refused = 0;
+        for task in tasks {
+            let (serial, outcome) = task.await.unwrap();
+            if serial == "dup" {
+                assert!(
+                    matches!(outcome, Err(StoreError::AlreadyExists { .. })),
+                    "{}: {outcome:?}",
+                    t.label
+                );
+                refused += 1;
+            } else {
+                outcome.unwrap();
+            }
+        }
+        assert_eq!(refused, 10);
+        assert_eq!(
+            t.store.count_issued(IssuedKind::UseLicense).await.unwrap(),
+            91,
+            "{}",
+            t.label
+        );
+        // One audit entry per committed record, none for the refused duplicates.
+        assert_eq!(
+            t.store.audit_log(None, 1000).await.unwrap().len(),
+            91,
+            "{}",
+            t.label
+        );
+    }
+}
+
+/// Every change to principals, memberships, tokens or descriptors raises the configuration
+/// generation, whoever makes it; reads and issuance do not.
+#[tokio::test]
+async fn access_changes_raise_the_configuration_generation() {
+    for t in common::all().await {
+        let s = &t.store;
+        let mut last = s.config_generation().await.unwrap();
+        let mut raised = |now: i64, what: &str| {
+            assert!(
+                now > last,
+                "{}: {what} did not raise the generation",
+                t.label
+            );
+            last = now;
+        };
+        s.add_principal(&group("readers", 1100)).await.unwrap();
+        raised(s.config_generation().await.unwrap(), "a new group");
+        s.add_user(&user("alice", 1101), &["readers".into()], b"hash-a")
+            .await
+            .unwrap();
+        raised(s.config_generation().await.unwrap(), "a new user");
+        s.set_descriptor(
+            "LicensingService",
+            "O:SYG:SYD:(A;;0x1;;;AU)",
+            &audit("acl set"),
+        )
+        .await
+        .unwrap();
+        raised(s.config_generation().await.unwrap(), "a descriptor");
+        let before = s.config_generation().await.unwrap();
+        s.record_issued(&issued("0a"), &audit("issue"))
+            .await
+            .unwrap();
+        s.authenticate(b"hash-a").await.unwrap();
+        assert_eq!(
+            s.config_generation().await.unwrap(),
+            before,
+            "{}: reads and issuance must not invalidate caches",
+            t.label
+        );
+        // A second handle on the same database (another node) sees the same generation.
+        let other = Store::open(&t.url, StoreOptions::default()).await.unwrap();
+        assert_eq!(
+            other.config_generation().await.unwrap(),
+            before,
+            "{}",
+            t.label
+        );
+        other.add_principal(&group("writers", 1102)).await.unwrap();
+        assert!(s.config_generation().await.unwrap() > before, "{}", t.label);
+    }
+}
+
 #[tokio::test]
 async fn unsupported_url_is_refused_with_password_hidden() {
     let err = Store::open("mysql://root:secret@localhost/db", StoreOptions::default())

@@ -197,17 +197,10 @@ pub fn licensing_router(licensing: LicensingRole, metrics: Arc<Metrics>) -> Rout
             let metrics = use_metrics.clone();
             async move {
                 let body: UseLicenseBody = request.json()?;
-                let publishing =
-                    SignedLicense::from_pem(&body.publishing_license_pem).map_err(|e| {
-                        ApiError::bad_request(
-                            "malformed_license",
-                            format!("publishing_license_pem: {e}"),
-                        )
-                    })?;
                 let key =
                     rms_cert::spki::SubjectPublicKeyInfoOwned::from_pem_text(&body.public_key_pem)?;
                 let license = role
-                    .use_license(request.bearer_token(), &publishing, key)
+                    .use_license_pem(request.bearer_token(), &body.publishing_license_pem, key)
                     .await
                     .map_err(role_error(&metrics, "LicensingService"))?;
                 issued(&metrics, "use-license");

@@ -1,0 +1,557 @@
+//! Load generator: use licenses and sub-enrollments per second over HTTP keep-alive, each
+//! beside the raw RSA signing rate of the same key measured in the same run.
+//!
+//! ```sh
+//! cargo run --release --example loadgen -- --clients 16 --seconds 10
+//! cargo run --release --example loadgen -- --database postgres://postgres@127.0.0.1/test --nodes 3
+//! ```
+//!
+//! It creates a root and a licensing cluster (the licensing one on `--database`: SQLite in a
+//! temporary directory by default; for PostgreSQL a schema of its own, dropped at the end),
+//! starts `--nodes` licensing servers on loopback ports, each with `--server-threads` worker
+//! threads, and drives them with `--clients` concurrent keep-alive clients. The raw rate is the
+//! licensing SLC key signing a license-sized digest on as many threads as the servers have in
+//! all. After each phase it checks that every success is recorded in the configuration
+//! database and that a sample license verifies.
+
+use std::error::Error;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use rms::cert::der::{Encode, EncodePem};
+use rms::cert::spki::SubjectPublicKeyInfoOwned;
+use rms::cert::{
+    Grant, RsaSigner, SignedLicense, Signer, UsageRight, UsageRights, wrap_content_key,
+};
+use rms::roles::{
+    ADMINS_GROUP, Admin, Cluster, ClusterSecret, EnrollmentPlan, LicensingRole, NodeOptions,
+    PublishRequest, RootInit, RootRole, Service, init_root,
+};
+use rms::store::{
+    Backend, IssuedKind, Store, StoreOptions, create_postgres_schema, drop_postgres_schema,
+};
+use rms::transport::api::{SubEnrollBody, UseLicenseBody, licensing_router, root_router};
+use rms::transport::{
+    Client, ClientOptions, Method, Metrics, Router, RunningServer, ServerConfig, serve,
+};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
+
+/// Measures issuance throughput over HTTP against the raw signing rate.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Concurrent keep-alive clients.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Measured seconds per phase (after the warm-up).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Warm-up seconds per phase, not counted.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Worker threads of each server (default: the machine's cores divided among the nodes,
+    /// at least one).
+    #[arg(long)]
+    server_threads: Option<usize>,
+    /// Licensing servers sharing the configuration database (more than one needs PostgreSQL).
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// The licensing cluster's database: a postgres:// URL (a fresh schema is created in it and
+    /// dropped at the end). Default: SQLite in a temporary directory.
+    #[arg(long, env = "RMS_LOADGEN_DATABASE")]
+    database: Option<String>,
+    /// What to measure.
+    #[arg(long, value_enum, default_value_t = Mode::All)]
+    mode: Mode,
+    /// RSA key size of the servers' keys.
+    #[arg(long, default_value_t = 2048)]
+    key_bits: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    /// Use licenses, then sub-enrollments.
+    All,
+    /// Use licenses only.
+    UseLicense,
+    /// Sub-enrollments only.
+    SubEnroll,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("loadgen: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result {
+    if args.nodes == 0 || args.clients == 0 || args.seconds == 0 {
+        return Err("--nodes, --clients and --seconds must be at least 1".into());
+    }
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let server_threads = args
+        .server_threads
+        .unwrap_or_else(|| (cores / args.nodes).max(1));
+    let setup = runtime("loadgen-setup", 1)?;
+    let world = setup.block_on(World::create(args))?;
+    println!(
+        "loadgen: {} core(s); {} licensing node(s) x {server_threads} thread(s) on {}; {} clients; \
+         RSA-{}; {} s measured after {} s warm-up",
+        cores,
+        args.nodes,
+        world.backend_label,
+        args.clients,
+        args.key_bits,
+        args.seconds,
+        args.warmup
+    );
+    let raw_threads = server_threads * args.nodes;
+    let mut report = Vec::new();
+    if args.mode != Mode::SubEnroll {
+        let raw = raw_signing_rate(&world.licensing_key, raw_threads, args.seconds)?;
+        let phase = world.use_license_phase(args, server_threads)?;
+        report.push(("use licenses", phase, raw));
+    }
+    if args.mode != Mode::UseLicense {
+        let raw = raw_signing_rate(&world.root_key, server_threads, args.seconds)?;
+        let phase = world.sub_enroll_phase(args, server_threads)?;
+        report.push(("sub-enrollments", phase, raw));
+    }
+    println!();
+    println!(
+        "| operation | per second | raw signatures per second (threads) | ratio | p50 ms | p99 ms | errors |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for (name, phase, raw) in &report {
+        println!(
+            "| {name} | {:.1} | {:.1} ({}) | {:.2} | {:.1} | {:.1} | {} |",
+            phase.rate(),
+            raw.rate,
+            raw.threads,
+            phase.rate() / raw.rate,
+            phase.percentile(50.0),
+            phase.percentile(99.0),
+            phase.errors
+        );
+    }
+    setup.block_on(world.finish())
+}
+
+/// A runtime of `threads` worker threads called `name` (so that a profile tells the servers
+/// from the clients).
+fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name(name)
+        .enable_all()
+        .build()?)
+}
+
+/// The raw rate: the key signing on `threads` threads for `seconds`.
+struct Raw {
+    rate: f64,
+    threads: usize,
+}
+
+fn raw_signing_rate(key: &RsaSigner, threads: usize, seconds: u64) -> Result<Raw> {
+    let stop = AtomicBool::new(false);
+    let message = [0x5au8; 1024];
+    let started = Instant::now();
+    let counts = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        if key.sign(&message).is_err() {
+                            return Err("raw signing failed");
+                        }
+                        done += 1;
+                    }
+                    Ok(done)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(seconds));
+        stop.store(true, Ordering::Relaxed);
+        workers
+            .into_iter()
+            .map(|w| w.join().map_err(|_| "raw signing thread panicked")?)
+            .collect::<std::result::Result<Vec<u64>, &str>>()
+    })?;
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(Raw {
+        rate: counts.iter().sum::<u64>() as f64 / elapsed,
+        threads,
+    })
+}
+
+/// What one phase measured.
+struct Phase {
+    latencies_us: Vec<u64>,
+    seconds: f64,
+    errors: u64,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.latencies_us.len() as f64 / self.seconds
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        let mut sorted = self.latencies_us.clone();
+        sorted.sort_unstable();
+        let Some(last) = sorted.len().checked_sub(1) else {
+            return 0.0;
+        };
+        let index = ((p / 100.0) * last as f64).round() as usize;
+        sorted
+            .get(index.min(last))
+            .map_or(0.0, |us| *us as f64 / 1000.0)
+    }
+}
+
+/// The clusters under test and what the clients need.
+struct World {
+    _dir: tempfile::TempDir,
+    root_store: Store,
+    root_secret: ClusterSecret,
+    root_key: Arc<RsaSigner>,
+    admin_token: String,
+    licensing_url: String,
+    licensing_secret: ClusterSecret,
+    licensing_key: Arc<RsaSigner>,
+    /// The PostgreSQL base URL and schema to drop at the end.
+    schema: Option<(String, String)>,
+    backend_label: String,
+    reader_token: String,
+    use_license_body: Vec<u8>,
+    authority_pem: String,
+    enrollment_request_pem: String,
+}
+
+impl World {
+    async fn create(args: &Args) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let options = NodeOptions::default();
+        let root_store = Store::open_sqlite(&dir.path().join("root.db")).await?;
+        let root_secret = ClusterSecret::generate()?;
+        let init = RootInit {
+            name: "loadgen-root".into(),
+            url: "https://root.invalid".into(),
+            authority_name: "CN=Loadgen Enrollment Authority".into(),
+            key_bits: args.key_bits,
+        };
+        let made = init_root(&root_store, &root_secret, &init, &options).await?;
+        Admin::open(root_store.clone(), "loadgen")
+            .await?
+            .acl_grant(Service::SubEnroll, ADMINS_GROUP, &["subenroll".into()])
+            .await?;
+        let root = RootRole::new(Arc::new(
+            Cluster::open(root_store.clone(), &root_secret, options.clone()).await?,
+        ))?;
+        let root_key = root.cluster().signer();
+
+        let (licensing_url, schema, backend_label) = match &args.database {
+            Some(base) if Backend::of_url(base)? == Backend::Postgres => {
+                let schema = format!("rms_loadgen_{}", std::process::id());
+                let url = create_postgres_schema(base, &schema).await?;
+                (url, Some((base.clone(), schema)), "PostgreSQL".to_owned())
+            }
+            Some(other) => (other.clone(), None, "SQLite".to_owned()),
+            None => (
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("licensing.db").display()
+                ),
+                None,
+                "SQLite".to_owned(),
+            ),
+        };
+        if args.nodes > 1 && schema.is_none() {
+            return Err(
+                "several nodes share a PostgreSQL database: give --database postgres://...".into(),
+            );
+        }
+        let plan = EnrollmentPlan::new(
+            "loadgen-licensing",
+            "https://licensing.invalid",
+            args.key_bits,
+        )?;
+        let chain = root
+            .sub_enroll(Some(&made.admin.token), plan.request_pem().as_bytes())
+            .await?;
+        let licensing_store = Store::open(&licensing_url, StoreOptions::default()).await?;
+        let licensing_secret = ClusterSecret::generate()?;
+        plan.complete(
+            &licensing_store,
+            &licensing_secret,
+            &chain.to_pem()?,
+            &made.authority_pem,
+            &options,
+        )
+        .await?;
+        let admin = Admin::open(licensing_store.clone(), "loadgen").await?;
+        let (_, author_token) = admin.add_principal("author@example.com", &[]).await?;
+        let (_, reader_token) = admin.add_principal("reader@example.com", &[]).await?;
+        let licensing = LicensingRole::new(Arc::new(
+            Cluster::open(licensing_store.clone(), &licensing_secret, options).await?,
+        ))?;
+        let licensing_key = licensing.cluster().signer();
+
+        let cluster_key = licensing_key.public_key();
+        let content_key = [7u8; 32];
+        let wrapped = wrap_content_key(&cluster_key, &content_key)?;
+        let grants = vec![Grant::new(
+            "reader@example.com",
+            UsageRights::from_rights([UsageRight::View, UsageRight::Print]),
+        )?];
+        let publishing = licensing
+            .publish(
+                Some(&author_token),
+                &PublishRequest {
+                    content_id: "urn:loadgen:content".into(),
+                    grants,
+                    wrapped_content_key: wrapped.to_der()?,
+                },
+            )
+            .await?;
+        let reader_key = RsaSigner::generate(args.key_bits)?;
+        let use_license_body = serde_json::to_vec(&UseLicenseBody {
+            publishing_license_pem: publishing.to_pem()?,
+            public_key_pem: public_key_pem(&reader_key.public_key())?,
+        })?;
+        let enrollment_request_pem =
+            EnrollmentPlan::new("loadgen-sub", "https://sub.invalid", args.key_bits)?
+                .request_pem()
+                .to_owned();
+        licensing_store.close().await;
+        Ok(Self {
+            _dir: dir,
+            root_store,
+            root_secret,
+            root_key,
+            admin_token: made.admin.token,
+            licensing_url,
+            licensing_secret,
+            licensing_key,
+            schema,
+            backend_label,
+            reader_token,
+            use_license_body,
+            authority_pem: made.authority_pem,
+            enrollment_request_pem,
+        })
+    }
+
+    fn use_license_phase(&self, args: &Args, server_threads: usize) -> Result<Phase> {
+        let mut nodes = Vec::new();
+        for index in 0..args.nodes {
+            let runtime = runtime("rms-licensing", server_threads)?;
+            let url = self.licensing_url.clone();
+            let secret = self.licensing_secret.clone();
+            let server = runtime.block_on(async move {
+                let store = Store::open(&url, StoreOptions::default()).await?;
+                let options = NodeOptions {
+                    node_id: format!("loadgen-node-{index}"),
+                    ..NodeOptions::default()
+                };
+                let role =
+                    LicensingRole::new(Arc::new(Cluster::open(store, &secret, options).await?))?;
+                start(move |metrics| Ok(licensing_router(role, metrics))).await
+            })?;
+            nodes.push((runtime, server));
+        }
+        let urls: Vec<String> = nodes.iter().map(|(_, server)| server.url()).collect();
+        let phase = drive(
+            args,
+            &urls,
+            &self.reader_token,
+            "/licensing/uselicense",
+            &self.use_license_body,
+        )?;
+        let check = runtime("loadgen-check", 1)?;
+        check.block_on(async {
+            let store = Store::open(&self.licensing_url, StoreOptions::default()).await?;
+            let recorded = store.count_issued(IssuedKind::UseLicense).await?;
+            let sample = store
+                .issued(&rms::store::IssuedFilter {
+                    kind: Some(IssuedKind::UseLicense),
+                    limit: Some(1),
+                    ..Default::default()
+                })
+                .await?;
+            store.close().await;
+            let total = phase.all_successes;
+            if recorded as u64 != total {
+                return Err(format!(
+                    "{total} use licenses returned but {recorded} recorded in the database"
+                )
+                .into());
+            }
+            let der = &sample.first().ok_or("no use license recorded")?.der;
+            self.verify_sample(&SignedLicense::from_der(der)?)?;
+            println!("use licenses: all {total} returned are recorded; a sample verifies");
+            Ok::<_, Box<dyn Error + Send + Sync>>(())
+        })?;
+        for (runtime, server) in nodes {
+            runtime.block_on(server.shutdown());
+        }
+        Ok(phase.phase)
+    }
+
+    fn sub_enroll_phase(&self, args: &Args, server_threads: usize) -> Result<Phase> {
+        let server_runtime = runtime("rms-root", server_threads)?;
+        let root_db = self._dir.path().join("root.db");
+        let secret = self.root_secret.clone();
+        let server = server_runtime.block_on(async move {
+            let store = Store::open_sqlite(&root_db).await?;
+            let root = RootRole::new(Arc::new(
+                Cluster::open(store, &secret, NodeOptions::default()).await?,
+            ))?;
+            start(move |metrics| Ok(root_router(root, metrics))).await
+        })?;
+        let body = serde_json::to_vec(&SubEnrollBody {
+            request_pem: self.enrollment_request_pem.clone(),
+        })?;
+        let before =
+            runtime("loadgen-check", 1)?.block_on(self.root_store.count_issued(IssuedKind::Slc))?;
+        let phase = drive(
+            args,
+            &[server.url()],
+            &self.admin_token,
+            "/certification/subenroll",
+            &body,
+        )?;
+        let after =
+            runtime("loadgen-check", 1)?.block_on(self.root_store.count_issued(IssuedKind::Slc))?;
+        if (after - before) as u64 != phase.all_successes {
+            return Err(format!(
+                "{} sub-enrollments answered but {} recorded",
+                phase.all_successes,
+                after - before
+            )
+            .into());
+        }
+        println!(
+            "sub-enrollments: all {} answered are recorded",
+            phase.all_successes
+        );
+        server_runtime.block_on(server.shutdown());
+        Ok(phase.phase)
+    }
+
+    fn verify_sample(&self, license: &SignedLicense) -> Result {
+        let mut anchors = rms::chain::TrustAnchors::new();
+        anchors.add(rms::chain::TrustAnchor::from_pem(&self.authority_pem)?);
+        let verifier = rms::chain::Verifier::new(anchors, rms::chain::VerifyOptions::new());
+        verifier.verify_license(license, &[], time::OffsetDateTime::now_utc())?;
+        Ok(())
+    }
+
+    async fn finish(self) -> Result {
+        self.root_store.close().await;
+        if let Some((base, schema)) = &self.schema {
+            drop_postgres_schema(base, schema).await?;
+        }
+        Ok(())
+    }
+}
+
+struct Driven {
+    phase: Phase,
+    /// Successes including the warm-up, to compare with the database.
+    all_successes: u64,
+}
+
+/// Runs `args.clients` clients posting `body` to `path` on `urls` (round robin) for the
+/// warm-up and the measured seconds.
+fn drive(args: &Args, urls: &[String], token: &str, path: &str, body: &[u8]) -> Result<Driven> {
+    let clients_runtime = runtime("loadgen-client", 1)?;
+    let warmup = Duration::from_secs(args.warmup);
+    let measured = Duration::from_secs(args.seconds);
+    let body = body.to_vec();
+    clients_runtime.block_on(async {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for index in 0..args.clients {
+            let url = &urls[index % urls.len()];
+            let client = Client::new(
+                url,
+                ClientOptions {
+                    token: Some(token.to_owned()),
+                    ..ClientOptions::default()
+                },
+            )?;
+            let body = body.clone();
+            let path = path.to_owned();
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut successes = 0u64;
+                let mut errors = 0u64;
+                loop {
+                    let sent = Instant::now();
+                    if sent >= started + warmup + measured {
+                        break;
+                    }
+                    let outcome = client.send(Method::POST, &path, Some(body.clone())).await;
+                    let done = Instant::now();
+                    let counted = sent >= started + warmup && done <= started + warmup + measured;
+                    match outcome {
+                        Ok(_) => {
+                            successes += 1;
+                            if counted {
+                                latencies.push(done.duration_since(sent).as_micros() as u64);
+                            }
+                        }
+                        Err(error) => {
+                            errors += 1;
+                            if errors <= 3 {
+                                eprintln!("loadgen: request failed: {error}");
+                            }
+                        }
+                    }
+                }
+                (latencies, successes, errors)
+            }));
+        }
+        let mut phase = Phase {
+            latencies_us: Vec::new(),
+            seconds: measured.as_secs_f64(),
+            errors: 0,
+        };
+        let mut all_successes = 0;
+        for task in tasks {
+            let (latencies, successes, errors) = task.await?;
+            phase.latencies_us.extend(latencies);
+            phase.errors += errors;
+            all_successes += successes;
+        }
+        Ok(Driven {
+            phase,
+            all_successes,
+        })
+    })
+}
+
+/// Serves the router `make` builds on a free loopback port.
+async fn start(make: impl FnOnce(Arc<Metrics>) -> Result<Router>) -> Result<RunningServer> {
+    let metrics = Arc::new(Metrics::new());
+    let router = make(metrics.clone())?;
+    let mut config = ServerConfig::plain("127.0.0.1:0".parse()?);
+    config.limits.max_connections = 4096;
+    Ok(serve(config, router, metrics).await?)
+}
+
+fn public_key_pem(key: &SubjectPublicKeyInfoOwned) -> Result<String> {
+    Ok(key.to_pem(rms::cert::der::pem::LineEnding::LF)?)
+}

@@ -1,0 +1,90 @@
+//! Runs `examples/loadgen` briefly: it drives real servers over HTTP, checks that every answer
+//! it counted is recorded, verifies a sample, and prints the ratio table. (The figures
+//! themselves are measured in release builds and recorded in docs/performance.md.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+mod common;
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(common::example("loadgen"))
+        .args(args)
+        .output()
+        .expect("the load generator starts");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "loadgen {args:?} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The row of `operation` in the printed table, split into cells.
+fn row(stdout: &str, operation: &str) -> Vec<String> {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("| {operation} |")))
+        .unwrap_or_else(|| panic!("no {operation} row in:\n{stdout}"));
+    line.split('|')
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+#[test]
+fn measures_use_licenses_and_sub_enrollments_on_sqlite() {
+    let out = run(&["--seconds", "1", "--warmup", "0", "--clients", "4"]);
+    assert!(
+        out.contains("returned are recorded; a sample verifies"),
+        "{out}"
+    );
+    assert!(out.contains("sub-enrollments: all"), "{out}");
+    for operation in ["use licenses", "sub-enrollments"] {
+        let cells = row(&out, operation);
+        let rate: f64 = cells[1].parse().unwrap();
+        let ratio: f64 = cells[3].parse().unwrap();
+        assert!(rate > 0.0, "{operation}: {cells:?}");
+        assert!(ratio > 0.0 && ratio < 2.0, "{operation}: {cells:?}");
+        assert_eq!(cells[6], "0", "{operation} had errors: {out}");
+    }
+}
+
+#[test]
+fn several_nodes_need_postgres() {
+    let out = Command::new(common::example("loadgen"))
+        .args(["--nodes", "2", "--seconds", "1"])
+        .env_remove("RMS_LOADGEN_DATABASE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("give --database postgres://"), "{stderr}");
+}
+
+#[test]
+fn three_nodes_on_postgres() {
+    let Ok(url) = std::env::var("RMS_TEST_POSTGRES_URL") else {
+        eprintln!("skipping: RMS_TEST_POSTGRES_URL is not set (CI sets it)");
+        return;
+    };
+    let out = run(&[
+        "--database",
+        &url,
+        "--nodes",
+        "3",
+        "--seconds",
+        "1",
+        "--warmup",
+        "0",
+        "--clients",
+        "6",
+        "--mode",
+        "use-license",
+    ]);
+    assert!(out.contains("3 licensing node(s)"), "{out}");
+    assert!(out.contains("on PostgreSQL"), "{out}");
+    assert_eq!(row(&out, "use licenses")[6], "0", "{out}");
+}
