@@ -534,7 +534,7 @@ async fn changes_made_elsewhere_apply_to_the_next_request() {
 
     // A remembered publishing license is still refused once it has expired.
     w.clock
-        .set(publishing.validity().not_after() + time::Duration::days(1));
+        .set(publishing.validity().not_after() + Duration::days(1));
     let e = w
         .licensing
         .use_license_pem(Some(&alice_token), &pem, alice_spki.clone())
