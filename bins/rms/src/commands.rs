@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use rms_roles::{Admin, Cluster, Service};
-use rms_store::IssuedFilter;
+use rms_store::{ClusterRole, IssuedFilter};
 use rms_transport::{Metrics, Router};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -53,6 +53,16 @@ pub enum ServerCommand {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Join an existing cluster as a new node: no enrollment; the node reads the cluster's SLC
+    /// chain and encrypted key from the shared database and checks that the cluster secret
+    /// decrypts the key, then remembers the database in the data directory.
+    ///
+    /// Example: RMS_CLUSTER_SECRET=... join --data-dir ./node-2 --database postgres://rms@db/rms
+    Join {
+        /// Where the node keeps its settings, and the cluster's database (--database).
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
     /// Show the cluster: SLC subject, serial, validity, days left, nodes seen.
     Status {
         /// Where the cluster is.
@@ -71,12 +81,15 @@ pub enum ServerCommand {
 }
 
 impl ServerCommand {
-    /// Runs the command; `router` builds the server's routes for a loaded cluster.
+    /// Runs the command for a server of `role`; `router` builds the server's routes for a
+    /// loaded cluster.
     pub async fn run(
         self,
+        role: ClusterRole,
         router: impl FnOnce(Arc<Cluster>, Arc<Metrics>) -> Result<Router, String>,
     ) -> CliResult {
         match self {
+            ServerCommand::Join { cluster } => join(&cluster, role).await,
             ServerCommand::Serve { cluster, serve } => {
                 init_logging(serve.log_json);
                 let node = open_cluster(&cluster, serve.node_options()).await?;
@@ -476,5 +489,89 @@ pub async fn print_status(args: &ClusterArgs) -> CliResult {
             time_text(node.last_seen)
         );
     }
+    Ok(())
+}
+
+/// `join`: a new node of the cluster in the shared database `args.database`.
+pub(crate) async fn join(args: &ClusterArgs, role: ClusterRole) -> CliResult {
+    init_logging(false);
+    let Some(url) = args.database.clone() else {
+        return Err(
+            "join needs the cluster's shared database: give --database postgres://... (or set RMS_DATABASE_URL)"
+                .into(),
+        );
+    };
+    let dir = args.dir();
+    for existing in [dir.node_file(), dir.file("rms.db")] {
+        if existing.exists() {
+            return Err(format!(
+                "{} already belongs to a node ({} exists): give a new data directory",
+                dir.path().display(),
+                existing.display()
+            ));
+        }
+    }
+    let env_secret = std::env::var(rms_roles::CLUSTER_SECRET_ENV).is_ok();
+    if !env_secret && args.secret_file.is_none() {
+        return Err(format!(
+            "join needs the cluster secret that protects the SLC key: set {} or give --secret-file (the file init or enroll wrote on the first node)",
+            rms_roles::CLUSTER_SECRET_ENV
+        ));
+    }
+    let secret = args.secret()?;
+    let store = args.open_store().await?;
+    let identity = store
+        .cluster()
+        .await
+        .map_err(|e| format!("{} holds no cluster to join: {e}", rms_store::redact(&url)))?;
+    if identity.role != role {
+        return Err(format!(
+            "{} holds a {} cluster, not a {role} cluster: use rms-{} join",
+            rms_store::redact(&url),
+            identity.role,
+            if identity.role == ClusterRole::Root {
+                "root"
+            } else {
+                "licensing"
+            }
+        ));
+    }
+    // Loading the cluster decrypts its SLC key: a wrong secret stops here, with its cause.
+    let cluster = Cluster::open(store.clone(), &secret, rms_roles::NodeOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    dir.create()?;
+    dir.remember_database(&url)?;
+    if !env_secret {
+        secret
+            .write_new_file(&dir.secret_file())
+            .map_err(|e| e.to_string())?;
+    }
+    let validity = cluster.slc_validity();
+    println!(
+        "joined {} cluster {} (id {}) as a new node in {}",
+        identity.role,
+        identity.name,
+        identity.cluster_id,
+        dir.path().display()
+    );
+    println!("database: {}", rms_store::redact(&url));
+    println!(
+        "SLC: serial {}, valid until {}",
+        rms_roles::serial_hex(cluster.chain().leaf()),
+        validity.not_after().format(&Rfc3339).unwrap_or_default()
+    );
+    if env_secret {
+        println!(
+            "cluster secret: from {} (set it for serve too)",
+            rms_roles::CLUSTER_SECRET_ENV
+        );
+    } else {
+        println!(
+            "cluster secret: copied to {} (mode 0600)",
+            dir.secret_file().display()
+        );
+    }
+    store.close().await;
     Ok(())
 }

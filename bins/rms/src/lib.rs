@@ -5,8 +5,9 @@
 //! the logic is in the libraries (`rms-roles`, `rms-transport`, ...).
 //!
 //! ```
-//! let dir = rms_cli::DataDir::new("/var/lib/rms".into());
-//! assert!(dir.database_url(None).starts_with("sqlite://"));
+//! let dir = rms_cli::DataDir::new("/nonexistent/rms".into());
+//! // No --database and no node.json in the directory: the embedded SQLite default.
+//! assert!(dir.database_url(None).unwrap().starts_with("sqlite://"));
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -15,7 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use rms_roles::{CLUSTER_SECRET_ENV, CLUSTER_SECRET_FILE, Cluster, ClusterSecret, NodeOptions};
+use rms_roles::{
+    CLUSTER_SECRET_ENV, CLUSTER_SECRET_FILE, Cluster, ClusterSecret, NodeOptions,
+    write_private_file,
+};
 use rms_store::{Store, StoreOptions};
 use rms_transport::{Limits, Metrics, Router, ServerConfig, TlsIdentity};
 use time::OffsetDateTime;
@@ -71,6 +75,17 @@ pub fn init_logging(json: bool) {
     };
 }
 
+/// The node settings file in a data directory.
+pub const NODE_FILE: &str = "node.json";
+
+/// What `node.json` holds.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeSettings {
+    /// The configuration database's URL.
+    database: String,
+}
+
 /// Where a server keeps its files.
 #[derive(Debug, Clone)]
 pub struct DataDir(PathBuf);
@@ -99,12 +114,49 @@ impl DataDir {
         Ok(())
     }
 
-    /// The database URL: the one given, or the SQLite file `rms.db` in the directory.
-    pub fn database_url(&self, given: Option<&str>) -> String {
-        match given {
-            Some(url) => url.to_owned(),
-            None => format!("sqlite://{}?mode=rwc", self.0.join("rms.db").display()),
+    /// The database URL: the one given (`--database` or `RMS_DATABASE_URL`), else the one
+    /// `init`, `enroll` or `join` remembered in `node.json`, else the SQLite file `rms.db` in
+    /// the directory.
+    pub fn database_url(&self, given: Option<&str>) -> CliResult<String> {
+        if let Some(url) = given {
+            return Ok(url.to_owned());
         }
+        if let Some(url) = self.remembered_database()? {
+            return Ok(url);
+        }
+        Ok(format!(
+            "sqlite://{}?mode=rwc",
+            self.0.join("rms.db").display()
+        ))
+    }
+
+    /// The node settings file: which database the node's cluster lives in.
+    pub fn node_file(&self) -> PathBuf {
+        self.0.join(NODE_FILE)
+    }
+
+    fn remembered_database(&self) -> CliResult<Option<String>> {
+        let file = self.node_file();
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
+        };
+        let settings: NodeSettings = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not valid node settings: {e}", file.display()))?;
+        Ok(Some(settings.database))
+    }
+
+    /// Remembers `url` in `node.json` (mode 0600: the URL may hold a password), so that later
+    /// commands on this directory need no `--database`.
+    pub fn remember_database(&self, url: &str) -> CliResult {
+        let settings = NodeSettings {
+            database: url.to_owned(),
+        };
+        let text = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+        let file = self.node_file();
+        write_private_file(&file, format!("{text}\n").as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))
     }
 
     /// The cluster secret file.
@@ -145,9 +197,25 @@ impl ClusterArgs {
         DataDir::new(self.data_dir.clone())
     }
 
+    /// The configuration database's URL (see [`DataDir::database_url`]).
+    pub fn database_url(&self) -> CliResult<String> {
+        self.dir().database_url(self.database.as_deref())
+    }
+
+    /// After a cluster was created or joined with `--database`: remembers the URL in the data
+    /// directory for later commands.
+    pub fn remember_database(&self) -> CliResult {
+        match &self.database {
+            Some(url) if self.dir().remembered_database()?.as_deref() != Some(url) => {
+                self.dir().remember_database(url)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Opens the configuration database (migrating it).
     pub async fn open_store(&self) -> CliResult<Store> {
-        let url = self.dir().database_url(self.database.as_deref());
+        let url = self.database_url()?;
         Store::open(&url, StoreOptions::default())
             .await
             .map_err(fail(&format!(

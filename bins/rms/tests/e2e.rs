@@ -3,6 +3,8 @@
 
 #[path = "e2e/bad_input.rs"]
 mod bad_input;
+#[path = "e2e/cluster.rs"]
+mod cluster;
 #[path = "e2e/concurrency.rs"]
 mod concurrency;
 #[path = "e2e/flow.rs"]
@@ -11,5 +13,7 @@ mod flow;
 mod harness;
 #[path = "e2e/metrics.rs"]
 mod metrics;
+#[path = "e2e/postgres.rs"]
+mod postgres;
 #[path = "e2e/restart.rs"]
 mod restart;

@@ -108,6 +108,11 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
+            // A PostgreSQL connection can die with its server (a restart, a failover); checking
+            // it before use turns that into a reconnection instead of a failed request. A
+            // SQLite connection cannot die that way, and the check would cost a round trip on
+            // every query.
+            .test_before_acquire(backend == Backend::Postgres)
             .connect(url)
             .await?;
         Ok(Self {

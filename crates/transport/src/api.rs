@@ -325,15 +325,23 @@ fn common_routes(cluster: Arc<Cluster>, metrics: Arc<Metrics>) -> Router {
         })
 }
 
+/// How long `/healthz` waits for the database.
+const HEALTH_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn health(cluster: &Cluster) -> Result<Response, ApiError> {
     let now = cluster.now();
     let validity = cluster.slc_validity();
     let mut problems = Vec::new();
-    if let Err(error) = cluster.store().ping().await {
-        problems.push(match error {
+    // A health check must answer quickly even while the database does not.
+    match tokio::time::timeout(HEALTH_PING_TIMEOUT, cluster.store().ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => problems.push(match error {
             StoreError::Unavailable(_) => format!("configuration database unavailable: {error}"),
             other => other.to_string(),
-        });
+        }),
+        Err(_) => problems.push(format!(
+            "configuration database unavailable: no answer within {HEALTH_PING_TIMEOUT:?}"
+        )),
     }
     if now > validity.not_after() {
         problems.push(format!(

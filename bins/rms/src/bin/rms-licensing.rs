@@ -124,6 +124,7 @@ async fn execute(command: Command) -> CliResult {
                     return Err(error.to_string());
                 }
             };
+            cluster.remember_database()?;
             println!(
                 "licensing cluster {name} enrolled with {root}; chain verified against the enrollment authority"
             );
@@ -137,7 +138,7 @@ async fn execute(command: Command) -> CliResult {
         }
         Command::Server(command) => {
             command
-                .run(|cluster, metrics| {
+                .run(rms_store::ClusterRole::Licensing, |cluster, metrics| {
                     let role = LicensingRole::new(cluster).map_err(|e| e.to_string())?;
                     Ok(rms_transport::api::licensing_router(role, metrics))
                 })

@@ -86,6 +86,7 @@ async fn execute(command: Command) -> CliResult {
                         return Err(error.to_string());
                     }
                 };
+            cluster.remember_database()?;
             write_text(&dir.file("authority.pem"), &made.authority_pem)?;
             write_private_file(
                 &dir.file("authority-key.pem"),
@@ -120,7 +121,7 @@ async fn execute(command: Command) -> CliResult {
         }
         Command::Server(command) => {
             command
-                .run(|cluster, metrics| {
+                .run(rms_store::ClusterRole::Root, |cluster, metrics| {
                     let role = RootRole::new(cluster).map_err(|e| e.to_string())?;
                     Ok(rms_transport::api::root_router(role, metrics))
                 })

@@ -365,6 +365,13 @@ impl Server {
 }
 
 impl Server {
+    /// Kills it with SIGKILL (no chance to finish anything) and reaps it.
+    pub(crate) fn kill(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+    }
+
     /// Starts it again after [`Server::stop`], on the same data directory and a new port,
     /// logging to `log`.
     pub(crate) fn start_again(&mut self, log: &Path) {

@@ -1,0 +1,518 @@
+//! A licensing cluster of several nodes (separate processes) on one PostgreSQL database: nodes
+//! that join without enrolling, load spread across them, a DACL change seen by every node at
+//! once, a node killed mid-load, and the database taken away mid-load.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use rms_cert::{LicenseBody, SignedLicense};
+use rms_chain::{TrustAnchor, TrustAnchors, Verifier, VerifyOptions};
+use rms_store::{IssuedFilter, IssuedKind, Store, StoreOptions};
+use rms_transport::api::{ApiClient, LicenseResponse, UseLicenseBody};
+use rms_transport::{StatusCode, TransportError};
+use tempfile::TempDir;
+
+use crate::harness::*;
+use crate::postgres;
+
+/// A root, and a licensing cluster on PostgreSQL whose first node enrolled; servers are
+/// declared first so they stop before the directory goes.
+struct Cluster {
+    nodes: Vec<Server>,
+    _root: Server,
+    database: String,
+    first: PathBuf,
+    anchor: PathBuf,
+    lic_admin: String,
+    work: PathBuf,
+    dir: TempDir,
+}
+
+impl Cluster {
+    /// Root init -> grant -> serve; `rms-licensing enroll --database URL` into `lic-1`.
+    fn enroll(database: &str) -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        let root_dir = dir.path().join("root");
+        let work = dir.path().join("work");
+        std::fs::create_dir(&work).unwrap();
+        let root_admin = init_root(&root_dir);
+        ok(
+            ROOT,
+            &[
+                "acl",
+                "grant",
+                "SubEnrollService",
+                "rms-admins",
+                "subenroll",
+                "--data-dir",
+                s(&root_dir),
+            ],
+            None,
+        );
+        let root = Server::start(ROOT, &root_dir, &work.join("root.log"));
+        let anchor = root_dir.join("authority.pem");
+        let first = dir.path().join("lic-1");
+        let mut args = enroll_args(&first, &root, "lic-cluster");
+        args.extend_from_slice(&["--anchor", s(&anchor), "--database", database]);
+        let lic_admin = token_in(&ok(LICENSING, &args, Some(&root_admin)));
+        Cluster {
+            nodes: Vec::new(),
+            _root: root,
+            database: database.to_owned(),
+            first,
+            anchor,
+            lic_admin,
+            work,
+            dir,
+        }
+    }
+
+    /// `rms-licensing join` into a new directory with the first node's secret file.
+    fn join(&self, name: &str) -> PathBuf {
+        let node = self.dir.path().join(name);
+        let secret = self.first.join("cluster-secret");
+        let out = ok(
+            LICENSING,
+            &[
+                "join",
+                "--data-dir",
+                s(&node),
+                "--database",
+                &self.database,
+                "--secret-file",
+                s(&secret),
+            ],
+            None,
+        );
+        assert!(
+            out.contains("joined licensing cluster lic-cluster"),
+            "{out}"
+        );
+        node
+    }
+
+    fn serve(&mut self, data_dir: &Path) {
+        let log = self.work.join(format!("node-{}.log", self.nodes.len() + 1));
+        self.nodes.push(Server::start(LICENSING, data_dir, &log));
+    }
+
+    fn verifier(&self) -> Verifier {
+        let mut anchors = TrustAnchors::new();
+        anchors
+            .add(TrustAnchor::from_pem(&std::fs::read_to_string(&self.anchor).unwrap()).unwrap());
+        Verifier::new(anchors, VerifyOptions::new())
+    }
+
+    /// alice's token and the body of her use-license request for a new publishing license.
+    fn alice_request(&self) -> (String, UseLicenseBody) {
+        let alice = token_in(&ok(
+            LICENSING,
+            &["principal", "add", "alice", "--data-dir", s(&self.first)],
+            None,
+        ));
+        let key = self.work.join("alice-key.pem");
+        let public = self.work.join("alice-pub.pem");
+        ok(
+            CLIENT,
+            &[
+                "keygen",
+                "--out",
+                s(&key),
+                "--public-out",
+                s(&public),
+                "--bits",
+                "2048",
+            ],
+            None,
+        );
+        let pl = self.work.join("doc.pl.pem");
+        ok(
+            CLIENT,
+            &[
+                "publish",
+                "--server",
+                self.nodes[0].url(),
+                "--anchor",
+                s(&self.anchor),
+                "--content-id",
+                "doc-1",
+                "--out",
+                s(&pl),
+                "--grant",
+                "alice:view",
+            ],
+            Some(&self.lic_admin),
+        );
+        let body = UseLicenseBody {
+            publishing_license_pem: std::fs::read_to_string(&pl).unwrap(),
+            public_key_pem: std::fs::read_to_string(&public).unwrap(),
+        };
+        (alice, body)
+    }
+
+    /// The cluster's records of use licenses, straight from the database.
+    fn recorded(&self) -> Vec<String> {
+        rt().block_on(async {
+            let store = Store::open(&self.database, StoreOptions::default())
+                .await
+                .unwrap();
+            let records = store
+                .issued(&IssuedFilter {
+                    kind: Some(IssuedKind::UseLicense),
+                    ..IssuedFilter::default()
+                })
+                .await
+                .unwrap();
+            let audited = store
+                .audit_log(None, 1_000_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.entry.reason.contains("issued use-license"))
+                .count();
+            assert_eq!(
+                audited,
+                records.len(),
+                "every record has its audit entry, and only they"
+            );
+            store.close().await;
+            records.into_iter().map(|r| r.serial).collect()
+        })
+    }
+}
+
+/// What the clients got: licenses, and the failures by kind.
+#[derive(Default)]
+struct Outcomes {
+    licenses: Vec<LicenseResponse>,
+    unavailable: usize,
+    unreachable: usize,
+    other: Vec<String>,
+}
+
+/// Sends `total` use-license requests, `concurrency` at a time, spread over `apis` round robin.
+/// `on_progress` sees the number answered so far after each answer.
+fn load(
+    apis: &[ApiClient],
+    body: &UseLicenseBody,
+    total: usize,
+    concurrency: usize,
+    on_progress: impl Fn(usize) + Send + Sync + 'static,
+) -> Outcomes {
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let on_progress = Arc::new(on_progress);
+    let results = rt().block_on(async {
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let (apis, body, next, done, on_progress) = (
+                    apis.to_vec(),
+                    body.clone(),
+                    next.clone(),
+                    done.clone(),
+                    on_progress.clone(),
+                );
+                tokio::spawn(async move {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        if i >= total {
+                            return mine;
+                        }
+                        mine.push(apis[i % apis.len()].use_license(&body).await);
+                        on_progress(done.fetch_add(1, Ordering::SeqCst) + 1);
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap());
+        }
+        all
+    });
+    let mut outcomes = Outcomes::default();
+    for result in results {
+        match result {
+            Ok(license) => outcomes.licenses.push(license),
+            Err(TransportError::Api(e)) if e.status == StatusCode::SERVICE_UNAVAILABLE => {
+                outcomes.unavailable += 1
+            }
+            Err(TransportError::Connect { .. }) => outcomes.unreachable += 1,
+            Err(e) => outcomes.other.push(e.to_string()),
+        }
+    }
+    outcomes
+}
+
+/// Every license verifies, is alice's, and carries the serial it was answered with.
+fn check_licenses(verifier: &Verifier, licenses: &[LicenseResponse]) -> BTreeSet<String> {
+    let now = time::OffsetDateTime::now_utc();
+    for answer in licenses {
+        let license = SignedLicense::from_pem(&answer.license_pem).unwrap();
+        verifier.verify_license(&license, &[], now).unwrap();
+        let LicenseBody::Use(body) = license.body() else {
+            panic!("not a use license")
+        };
+        assert_eq!(body.principal(), "alice");
+        assert_eq!(body.serial().to_string(), answer.serial);
+    }
+    unique(licenses.iter().map(|l| l.serial.clone()))
+}
+
+#[test]
+fn three_nodes_share_one_database() {
+    let Some(base) = postgres::base_url() else {
+        return;
+    };
+    let mut cluster = Cluster::enroll(&postgres::fresh_schema(&base));
+    let first = cluster.first.clone();
+    assert!(
+        first.join("node.json").is_file(),
+        "enroll --database remembers the database"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["node.json", "cluster-secret"] {
+            let mode = std::fs::metadata(first.join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{file} is private to its owner");
+        }
+    }
+
+    // A wrong secret: join refuses, and so does serve on a node given the wrong secret.
+    let wrong = cluster.work.join("wrong-secret");
+    std::fs::write(&wrong, "rms-secret-not-the-right-one-0123456789abcdef\n").unwrap();
+    let refused = fails(
+        LICENSING,
+        &[
+            "join",
+            "--data-dir",
+            s(&cluster.dir.path().join("bad")),
+            "--database",
+            &cluster.database,
+            "--secret-file",
+            s(&wrong),
+        ],
+        None,
+    );
+    assert!(refused.contains("does not decrypt"), "{refused}");
+    assert!(
+        !cluster.dir.path().join("bad").join("node.json").exists(),
+        "a refused join leaves nothing"
+    );
+    let second = cluster.join("lic-2");
+    let third = cluster.join("lic-3");
+    let refused = fails(
+        LICENSING,
+        &[
+            "serve",
+            "--data-dir",
+            s(&second),
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-file",
+            s(&wrong),
+        ],
+        None,
+    );
+    assert!(refused.contains("does not decrypt"), "{refused}");
+    let refused = fails(
+        LICENSING,
+        &[
+            "join",
+            "--data-dir",
+            s(&second),
+            "--database",
+            &cluster.database,
+            "--secret-file",
+            s(&wrong),
+        ],
+        None,
+    );
+    assert!(refused.contains("already belongs to a node"), "{refused}");
+
+    for dir in [&first, &second, &third] {
+        cluster.serve(dir);
+    }
+    // The same chain on every node: joining copied nothing but the database's.
+    let chains: BTreeSet<String> = cluster
+        .nodes
+        .iter()
+        .map(|n| rt().block_on(n.api(None).chain()).unwrap())
+        .collect();
+    assert_eq!(chains.len(), 1, "every node serves the cluster's chain");
+    let status = ok(LICENSING, &["status", "--data-dir", s(&second)], None);
+    assert!(
+        status.contains("nodes seen in the last 5 minutes: 3"),
+        "{status}"
+    );
+
+    // 1,000 use licenses spread over the three nodes, concurrently.
+    let (alice, body) = cluster.alice_request();
+    let apis: Vec<ApiClient> = cluster.nodes.iter().map(|n| n.api(Some(&alice))).collect();
+    let started = Instant::now();
+    let outcomes = load(&apis, &body, 1000, 24, |_| {});
+    eprintln!("1000 use licenses over 3 nodes in {:?}", started.elapsed());
+    assert!(
+        outcomes.other.is_empty() && outcomes.unavailable == 0 && outcomes.unreachable == 0,
+        "failures: {:?}",
+        &outcomes.other[..outcomes.other.len().min(5)]
+    );
+    let answered = check_licenses(&cluster.verifier(), &outcomes.licenses);
+    assert_eq!(answered.len(), 1000);
+    let recorded: BTreeSet<String> = unique(cluster.recorded());
+    assert_eq!(
+        recorded, answered,
+        "exactly the licenses answered are recorded"
+    );
+
+    // A DACL change made through node 1's data directory binds node 3 at once.
+    ok(
+        LICENSING,
+        &[
+            "acl",
+            "deny",
+            "LicensingService",
+            "alice",
+            "issue-use-license",
+            "--data-dir",
+            s(&first),
+        ],
+        None,
+    );
+    let refused = rt().block_on(apis[2].use_license(&body)).unwrap_err();
+    assert!(
+        matches!(&refused, TransportError::Api(e) if e.status == StatusCode::FORBIDDEN),
+        "{refused}"
+    );
+    ok(
+        LICENSING,
+        &[
+            "acl",
+            "revoke",
+            "LicensingService",
+            "alice",
+            "--data-dir",
+            s(&third),
+        ],
+        None,
+    );
+    rt().block_on(apis[1].use_license(&body)).unwrap();
+
+    // Node 3 killed with SIGKILL in the middle of the load: the others keep serving, and
+    // every license a client received is recorded.
+    let before: BTreeSet<String> = cluster.recorded().into_iter().collect();
+    let kill_now = Arc::new(AtomicBool::new(false));
+    let victim = &mut cluster.nodes[2];
+    let outcomes = std::thread::scope(|scope| {
+        let signal = kill_now.clone();
+        let killer = scope.spawn(move || {
+            while !signal.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            victim.kill();
+        });
+        let trigger = kill_now.clone();
+        let outcomes = load(&apis, &body, 300, 12, move |n| {
+            if n == 100 {
+                trigger.store(true, Ordering::SeqCst);
+            }
+        });
+        killer.join().unwrap();
+        outcomes
+    });
+    assert!(
+        outcomes.other.is_empty(),
+        "unexpected failures: {:?}",
+        outcomes.other
+    );
+    assert!(
+        outcomes.unreachable > 0,
+        "requests to the killed node failed"
+    );
+    assert!(
+        outcomes.licenses.len() >= 200,
+        "the other nodes kept serving: {}",
+        outcomes.licenses.len()
+    );
+    let received = check_licenses(&cluster.verifier(), &outcomes.licenses);
+    let recorded: BTreeSet<String> = cluster.recorded().into_iter().collect();
+    let new: BTreeSet<String> = recorded.difference(&before).cloned().collect();
+    assert!(
+        received.is_subset(&new),
+        "every license received is recorded"
+    );
+    for api in &apis[..2] {
+        rt().block_on(api.use_license(&body)).unwrap();
+    }
+}
+
+#[test]
+fn a_database_outage_is_503_and_service_resumes() {
+    let Some(base) = postgres::base_url() else {
+        return;
+    };
+    let direct = postgres::fresh_schema(&base);
+    let proxy = postgres::Proxy::start(&direct);
+    let mut cluster = Cluster::enroll(&proxy.url(&direct));
+    let first = cluster.first.clone();
+    cluster.serve(&first);
+    let (alice, body) = cluster.alice_request();
+    let api = cluster.nodes[0].api(Some(&alice));
+    let apis = vec![api.clone()];
+
+    // Cut the database after 50 answers, give it back once 503s have been seen for a while.
+    let proxy = Arc::new(proxy);
+    let cutter = proxy.clone();
+    let outcomes = load(&apis, &body, 150, 6, move |n| {
+        if n == 50 {
+            cutter.cut();
+        }
+    });
+    // Every request after the cut answered 503 (store unavailable), none failed otherwise.
+    assert!(
+        outcomes.other.is_empty(),
+        "unexpected failures: {:?}",
+        outcomes.other
+    );
+    assert!(
+        outcomes.unavailable > 0,
+        "requests during the outage are 503"
+    );
+    assert_eq!(outcomes.unreachable, 0, "the server itself stayed up");
+    let health = rt().block_on(cluster.nodes[0].api(None).health());
+    match health {
+        Err(TransportError::Api(e)) => {
+            assert_eq!(e.status, StatusCode::SERVICE_UNAVAILABLE);
+        }
+        other => panic!("/healthz during the outage: {other:?}"),
+    }
+
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match rt().block_on(api.use_license(&body)) {
+            Ok(_) => break,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("not yet resumed: {e}");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => panic!("service did not resume within 30 s: {e}"),
+        }
+    }
+    let healthy = rt().block_on(cluster.nodes[0].api(None).health()).unwrap();
+    assert_eq!(healthy.status, "ok");
+
+    // Nothing half-written: every record has its audit entry (checked by `recorded`), and
+    // every license a client received is recorded.
+    let received = check_licenses(&cluster.verifier(), &outcomes.licenses);
+    let recorded: BTreeSet<String> = cluster.recorded().into_iter().collect();
+    assert!(received.is_subset(&recorded));
+}
