@@ -275,7 +275,20 @@ pub enum CertsCommand {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// Delete the records of items that expired more than MARGIN ago (30 days by default, at
+    /// least one day): nothing still valid, or expired within the margin, is touched. The
+    /// audit log keeps the issuance entries and records the pruning.
+    ///
+    /// Example: certs prune --margin 90d
+    Prune {
+        /// How long after expiry a record is kept, e.g. 30d or 1y.
+        #[arg(long, default_value = "30d")]
+        margin: rms_policy::Lifetime,
+    },
 }
+
+/// The smallest margin `certs prune` accepts.
+const MIN_PRUNE_MARGIN: time::Duration = time::Duration::DAY;
 
 fn parse_service(name: &str) -> CliResult<Service> {
     name.parse::<Service>().map_err(|e| e.to_string())
@@ -380,6 +393,35 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
                     .acl_revoke(parse_service(&service)?, &principal)
                     .await
                     .map_err(err)?
+            );
+        }
+        AdminCommand::Certs(CertsCommand::Prune { margin }) => {
+            let now = OffsetDateTime::now_utc();
+            let cutoff = margin.start_before(now).map_err(|e| e.to_string())?;
+            if now - cutoff < MIN_PRUNE_MARGIN {
+                return Err(format!(
+                    "a margin of {margin} is too short: keep records at least one day after expiry"
+                ));
+            }
+            let entry = rms_store::NewAuditEntry {
+                principal: actor.clone(),
+                service: "admin".into(),
+                action: "certs prune".into(),
+                outcome: rms_store::Outcome::Allowed,
+                reason: format!(
+                    "records of items expired before {} (margin {margin})",
+                    time_text(cutoff)
+                ),
+                node: "cli".into(),
+            };
+            let deleted = admin
+                .store()
+                .prune_issued(cutoff, &entry)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "deleted {deleted} records of items expired before {}",
+                time_text(cutoff)
             );
         }
         AdminCommand::Certs(CertsCommand::List {

@@ -367,6 +367,9 @@ async fn heartbeat(cluster: Arc<Cluster>, address: String) {
         if let Err(error) = cluster.store().heartbeat(&node).await {
             tracing::warn!(%error, "heartbeat not recorded");
         }
+        if let Some(warning) = rms_roles::renewal_warning(&cluster, cluster.now()) {
+            tracing::warn!("{warning}");
+        }
         tokio::time::sleep(Duration::from_secs(10)).await;
     }
 }

@@ -39,6 +39,27 @@ impl Lifetime {
     }
 }
 
+impl Lifetime {
+    /// The start of a lifetime that ends at `end` (the inverse of [`Lifetime::end_from`]).
+    pub fn start_before(self, end: OffsetDateTime) -> Result<OffsetDateTime, PolicyError> {
+        let overflow = || PolicyError::LifetimeOverflow {
+            start: end,
+            lifetime: self,
+        };
+        match self {
+            Lifetime::Years(years) => {
+                let year = end
+                    .year()
+                    .checked_sub(i32::from(years))
+                    .ok_or_else(overflow)?;
+                let date = same_day_in_year(end.date(), year).ok_or_else(overflow)?;
+                Ok(end.replace_date(date))
+            }
+            Lifetime::Exact(duration) => end.checked_sub(duration).ok_or_else(overflow),
+        }
+    }
+}
+
 /// The same month and day in `year`, with 29 February becoming 28 February in common years.
 fn same_day_in_year(date: Date, year: i32) -> Option<Date> {
     let day =
@@ -174,6 +195,33 @@ mod tests {
             Lifetime::Exact(Duration::days(400))
                 .end_from(start)
                 .is_err()
+        );
+    }
+}
+
+#[cfg(test)]
+mod start_before_tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn start_before_inverts_end_from() {
+        let end = datetime!(2027-11-25 10:00 UTC);
+        assert_eq!(
+            Lifetime::Years(1).start_before(end).ok(),
+            Some(datetime!(2026-11-25 10:00 UTC))
+        );
+        assert_eq!(
+            Lifetime::Exact(Duration::days(30)).start_before(end).ok(),
+            Some(datetime!(2027-10-26 10:00 UTC))
+        );
+        // 29 February has no counterpart in a common year.
+        assert_eq!(
+            Lifetime::Years(1)
+                .start_before(datetime!(2028-02-29 00:00 UTC))
+                .ok(),
+            Some(datetime!(2027-02-28 00:00 UTC))
         );
     }
 }

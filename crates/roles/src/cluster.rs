@@ -421,6 +421,25 @@ impl Cluster {
     }
 }
 
+/// A warning when the cluster's SLC is inside its renewal window (by default its last 30
+/// days) or expired but still renewable; `None` otherwise.
+pub fn renewal_warning(cluster: &Cluster, now: OffsetDateTime) -> Option<String> {
+    let validity = cluster.slc_validity();
+    match cluster.options().policy.renewal_status(&validity, now) {
+        rms_policy::RenewalStatus::Due { expires_in } => Some(format!(
+            "the server licensor certificate expires at {} (in {} days): renew it",
+            validity.not_after(),
+            expires_in.whole_days()
+        )),
+        rms_policy::RenewalStatus::ExpiredInGrace { expired_for } => Some(format!(
+            "the server licensor certificate expired {} days ago, at {}: renew it before the grace period ends",
+            expired_for.whole_days(),
+            validity.not_after()
+        )),
+        _ => None,
+    }
+}
+
 fn parse_domain(text: &str) -> Result<DomainSid, RoleError> {
     text.parse::<Sid>()
         .ok()

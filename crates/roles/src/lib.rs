@@ -48,7 +48,7 @@
 
 pub use crate::admin::{ADMIN_PRINCIPAL, ADMINS_GROUP, Admin, AdminCredentials};
 pub use crate::clock::{Clock, ManualClock, SystemClock};
-pub use crate::cluster::{Caller, Cluster, NodeOptions, default_node_id};
+pub use crate::cluster::{Caller, Cluster, NodeOptions, default_node_id, renewal_warning};
 pub use crate::error::{ErrorClass, RoleError};
 pub use crate::licensing::{EnrollmentPlan, LICENSING_SERVICES, LicensingRole, PublishRequest};
 pub use crate::root::{ROOT_SERVICES, RootInit, RootInitOutcome, RootRole, init_root};

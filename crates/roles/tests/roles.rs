@@ -549,3 +549,21 @@ async fn changes_made_elsewhere_apply_to_the_next_request() {
         .unwrap_err();
     assert_eq!(e.code(), "malformed_license", "{e}");
 }
+
+/// Inside the last 30 days of the SLC (and in the grace period after it) the node warns; before
+/// that and beyond the grace period it does not (beyond it, issuing is refused instead).
+#[tokio::test]
+async fn renewal_warnings_follow_the_renewal_window() {
+    let w = world().await;
+    let cluster = w.licensing.cluster();
+    let end = cluster.slc_validity().not_after();
+    assert_eq!(renewal_warning(cluster, w.clock.now()), None);
+    let due = renewal_warning(cluster, end - Duration::days(10)).unwrap();
+    assert!(
+        due.contains("in 9 days") || due.contains("in 10 days"),
+        "{due}"
+    );
+    let grace = renewal_warning(cluster, end + Duration::days(3)).unwrap();
+    assert!(grace.contains("expired 3 days ago"), "{grace}");
+    assert_eq!(renewal_warning(cluster, end + Duration::days(400)), None);
+}

@@ -552,6 +552,30 @@ impl Store {
         rows.iter().map(issued_from_row).collect()
     }
 
+    /// Deletes the records of items whose validity ended before `expired_before`, recording
+    /// how many in the audit log, in one transaction. Returns how many were deleted. (Choosing
+    /// a cutoff well before now, so that nothing still valid or recently expired goes, is the
+    /// caller's job.)
+    pub async fn prune_issued(
+        &self,
+        expired_before: OffsetDateTime,
+        audit: &NewAuditEntry,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM issued WHERE not_after < $1")
+            .bind(to_unix(expired_before))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let entry = NewAuditEntry {
+            reason: format!("{}; {deleted} records deleted", audit.reason),
+            ..audit.clone()
+        };
+        insert_audit(&mut tx, &entry, now_unix()).await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
     /// How many items of `kind` have been issued.
     pub async fn count_issued(&self, kind: IssuedKind) -> Result<i64, StoreError> {
         Ok(

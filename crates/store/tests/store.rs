@@ -542,6 +542,54 @@ async fn access_changes_raise_the_configuration_generation() {
     }
 }
 
+/// Pruning deletes only records that expired before the cutoff, and says so in the audit log.
+#[tokio::test]
+async fn pruning_deletes_only_records_expired_before_the_cutoff() {
+    for t in common::all().await {
+        let ends = [
+            datetime!(2020-01-01 00:00 UTC),
+            datetime!(2026-10-01 00:00 UTC),
+            datetime!(2026-11-20 00:00 UTC),
+            datetime!(2033-11-25 10:00 UTC),
+        ];
+        for (i, end) in ends.iter().enumerate() {
+            let record = IssuedRecord {
+                not_before: datetime!(2019-01-01 00:00 UTC),
+                not_after: *end,
+                ..issued(&format!("p{i}"))
+            };
+            t.store
+                .record_issued(&record, &audit("issue"))
+                .await
+                .unwrap();
+        }
+        let deleted = t
+            .store
+            .prune_issued(datetime!(2026-10-26 00:00 UTC), &audit("certs prune"))
+            .await
+            .unwrap();
+        assert_eq!(deleted, 2, "{}", t.label);
+        let left: Vec<String> = t
+            .store
+            .issued(&IssuedFilter::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.serial)
+            .collect();
+        assert_eq!(left.len(), 2, "{}: {left:?}", t.label);
+        assert!(left.contains(&"p2".to_owned()) && left.contains(&"p3".to_owned()));
+        let log = t.store.audit_log(None, 100).await.unwrap();
+        let last = log.last().unwrap();
+        assert!(
+            last.entry.reason.ends_with("2 records deleted"),
+            "{}",
+            last.entry.reason
+        );
+        assert_eq!(log.len(), 5, "the issuance entries stay: {}", t.label);
+    }
+}
+
 #[tokio::test]
 async fn unsupported_url_is_refused_with_password_hidden() {
     let err = Store::open("mysql://root:secret@localhost/db", StoreOptions::default())

@@ -106,8 +106,11 @@ pub struct Health {
     pub slc_not_after: String,
     /// Whole days until then (negative once expired).
     pub slc_days_left: i64,
-    /// What is wrong, if anything.
+    /// What is wrong, if anything (the node cannot serve: HTTP 503).
     pub problems: Vec<String>,
+    /// What needs attention soon, e.g. an SLC inside its renewal window (still HTTP 200).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// Maps a role error to the answer a client gets.
@@ -354,6 +357,9 @@ async fn health(cluster: &Cluster) -> Result<Response, ApiError> {
             validity.not_before()
         ));
     }
+    let warnings = rms_roles::renewal_warning(cluster, now)
+        .into_iter()
+        .collect();
     let body = Health {
         status: if problems.is_empty() {
             "ok"
@@ -368,6 +374,7 @@ async fn health(cluster: &Cluster) -> Result<Response, ApiError> {
         slc_not_after: validity.not_after().format(&Rfc3339).unwrap_or_default(),
         slc_days_left: (validity.not_after() - now).whole_days(),
         problems,
+        warnings,
     };
     let status = if body.problems.is_empty() {
         StatusCode::OK

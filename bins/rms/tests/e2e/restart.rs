@@ -188,4 +188,32 @@ fn restart_keeps_records_and_chains() {
         recorded, expected,
         "recorded use licenses are those issued before plus those answered"
     );
+
+    // Pruning never touches what is still valid, and refuses a margin under a day.
+    let refused = fails(
+        LICENSING,
+        &[
+            "certs",
+            "prune",
+            "--margin",
+            "12h",
+            "--data-dir",
+            s(&d.lic_dir),
+        ],
+        None,
+    );
+    assert!(refused.contains("too short"), "{refused}");
+    let pruned = ok(
+        LICENSING,
+        &["certs", "prune", "--data-dir", s(&d.lic_dir)],
+        None,
+    );
+    assert!(pruned.starts_with("deleted 0 records"), "{pruned}");
+    let after: BTreeSet<String> = certs(LICENSING, &d.lic_dir, &["--kind", "use-license"])
+        .1
+        .into_iter()
+        .map(|i| i.serial)
+        .collect();
+    assert_eq!(after, recorded);
+    assert!(audit(LICENSING, &d.lic_dir).contains("certs prune"));
 }
