@@ -33,7 +33,8 @@ pub use crate::error::StoreError;
 pub use crate::postgres::{create_postgres_schema, drop_postgres_schema, postgres_schema_url};
 pub use crate::records::{
     AuditEntry, AuthenticatedPrincipal, ClusterIdentity, ClusterRole, DescriptorRecord, IssuedKind,
-    IssuedRecord, NewAuditEntry, NodeRecord, Outcome, Principal, PrincipalKind, SlcRecord,
+    IssuedRecord, NewAuditEntry, NodeRecord, Outcome, Principal, PrincipalKind, RevocationRecord,
+    SlcRecord,
 };
 pub use crate::schema::SCHEMA_VERSION;
 pub use crate::store::{Backend, IssuedFilter, Store, StoreOptions, redact};

@@ -296,3 +296,18 @@ pub struct NodeRecord {
     /// Its last heartbeat.
     pub last_seen: OffsetDateTime,
 }
+
+/// The revocation of a certificate the cluster issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevocationRecord {
+    /// Serial (hex) of the SLC that issued the revoked certificate.
+    pub issuer_serial: String,
+    /// Serial (hex) of the revoked certificate.
+    pub serial: String,
+    /// From when it is revoked.
+    pub revoked_at: OffsetDateTime,
+    /// The RFC 5280 reason name, e.g. `keyCompromise`.
+    pub reason: String,
+    /// Who revoked it.
+    pub revoked_by: String,
+}

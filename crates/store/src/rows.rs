@@ -93,3 +93,13 @@ pub(crate) fn issued_from_row(row: &AnyRow) -> Result<IssuedRecord, StoreError> 
         der: row.try_get("der")?,
     })
 }
+
+pub(crate) fn revocation_from_row(row: &AnyRow) -> Result<RevocationRecord, StoreError> {
+    Ok(RevocationRecord {
+        issuer_serial: row.try_get("issuer_serial")?,
+        serial: row.try_get("serial")?,
+        revoked_at: from_unix(row.try_get("revoked_at")?)?,
+        reason: row.try_get("reason")?,
+        revoked_by: row.try_get("revoked_by")?,
+    })
+}

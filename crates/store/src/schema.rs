@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 use crate::{Backend, StoreError};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The statements of version 1, for each backend. Types differ (BLOB/BYTEA, identity
 /// columns); the tables and their meaning do not.
@@ -161,8 +161,51 @@ fn version_2(backend: Backend) -> Vec<String> {
     statements
 }
 
+/// Version 3: revocations of issued certificates, the CRL number counter, and the SLCs among
+/// the tables whose changes raise the configuration generation (so that every node of a
+/// cluster notices a renewed SLC).
+fn version_3(backend: Backend) -> Vec<String> {
+    let mut statements = vec![
+        "CREATE TABLE revocations (
+            issuer_serial TEXT NOT NULL,
+            serial TEXT NOT NULL,
+            revoked_at BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            revoked_by TEXT NOT NULL,
+            recorded_at BIGINT NOT NULL,
+            PRIMARY KEY (issuer_serial, serial))"
+            .to_owned(),
+        "CREATE TABLE crl_counter (
+            id BIGINT PRIMARY KEY CHECK (id = 1),
+            number BIGINT NOT NULL)"
+            .to_owned(),
+        "INSERT INTO crl_counter (id, number) VALUES (1, 0)".to_owned(),
+    ];
+    match backend {
+        Backend::Sqlite => {
+            for event in ["INSERT", "UPDATE", "DELETE"] {
+                statements.push(format!(
+                    "CREATE TRIGGER slcs_{event}_generation AFTER {event} ON slcs
+                     BEGIN UPDATE config_generation SET generation = generation + 1
+                     WHERE id = 1; END"
+                ));
+            }
+        }
+        Backend::Postgres => statements.push(
+            "CREATE TRIGGER slcs_generation AFTER INSERT OR UPDATE OR DELETE ON slcs
+             FOR EACH STATEMENT EXECUTE FUNCTION rms_config_changed()"
+                .to_owned(),
+        ),
+    }
+    statements
+}
+
 fn migrations(backend: Backend) -> Vec<(i64, Vec<String>)> {
-    vec![(1, version_1(backend)), (2, version_2(backend))]
+    vec![
+        (1, version_1(backend)),
+        (2, version_2(backend)),
+        (3, version_3(backend)),
+    ]
 }
 
 /// Brings the schema up to [`SCHEMA_VERSION`], or refuses a database written by a newer build.

@@ -586,6 +586,68 @@ impl Store {
         )
     }
 
+    // ----- revocations -----
+
+    /// Records the revocation of a certificate and its audit entry, in one transaction; a
+    /// certificate revoked before is refused with [`StoreError::AlreadyExists`].
+    pub async fn revoke(
+        &self,
+        revocation: &RevocationRecord,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_unix();
+        sqlx::query(
+            "INSERT INTO revocations (issuer_serial, serial, revoked_at, reason, revoked_by,
+                                      recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&revocation.issuer_serial)
+        .bind(&revocation.serial)
+        .bind(to_unix(revocation.revoked_at))
+        .bind(&revocation.reason)
+        .bind(&revocation.revoked_by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| classify(e, || format!("revocation of serial {}", revocation.serial)))?;
+        insert_audit(&mut tx, audit, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every revocation, oldest first.
+    pub async fn revocations(&self) -> Result<Vec<RevocationRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT issuer_serial, serial, revoked_at, reason, revoked_by FROM revocations
+             ORDER BY revoked_at, serial",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(revocation_from_row).collect()
+    }
+
+    /// The revocation of the certificate with `serial`, if it is revoked.
+    pub async fn revocation(&self, serial: &str) -> Result<Option<RevocationRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT issuer_serial, serial, revoked_at, reason, revoked_by FROM revocations
+             WHERE serial = $1",
+        )
+        .bind(serial)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(revocation_from_row).transpose()
+    }
+
+    /// The next CRL number: one more than the last one handed out, on any node.
+    pub async fn next_crl_number(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "UPDATE crl_counter SET number = number + 1 WHERE id = 1 RETURNING number",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     // ----- audit log -----
 
     /// Appends an entry to the audit log.

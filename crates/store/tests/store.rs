@@ -591,6 +591,32 @@ async fn pruning_deletes_only_records_expired_before_the_cutoff() {
 }
 
 #[tokio::test]
+async fn revocations_are_recorded_once_and_crl_numbers_rise() {
+    for t in common::all().await {
+        let s = &t.store;
+        assert_eq!(s.revocation("0a").await.unwrap(), None);
+        let revocation = RevocationRecord {
+            issuer_serial: "01ab".into(),
+            serial: "0a".into(),
+            revoked_at: datetime!(2026-12-01 00:00 UTC),
+            reason: "keyCompromise".into(),
+            revoked_by: "operator".into(),
+        };
+        s.revoke(&revocation, &audit("revoke")).await.unwrap();
+        assert_eq!(s.revocation("0a").await.unwrap(), Some(revocation.clone()));
+        let again = s.revoke(&revocation, &audit("revoke")).await.unwrap_err();
+        assert!(matches!(again, StoreError::AlreadyExists { .. }), "{}: {again}", t.label);
+        assert_eq!(s.revocations().await.unwrap(), vec![revocation]);
+        // One audit entry: the refused second revocation wrote nothing.
+        assert_eq!(s.audit_log(None, 10).await.unwrap().len(), 1, "{}", t.label);
+        let first = s.next_crl_number().await.unwrap();
+        let second = s.next_crl_number().await.unwrap();
+        assert_eq!(first, 1, "{}", t.label);
+        assert_eq!(second, 2, "{}", t.label);
+    }
+}
+
+#[tokio::test]
 async fn unsupported_url_is_refused_with_password_hidden() {
     let err = Store::open("mysql://root:secret@localhost/db", StoreOptions::default())
         .await
