@@ -96,6 +96,8 @@ pub struct Cluster {
     verifier: Verifier,
     options: NodeOptions,
     access: Mutex<AccessCache>,
+    /// Decrypts the SLC key: kept to load a renewed SLC another node installed.
+    secret: ClusterSecret,
 }
 
 impl Cluster {
@@ -128,6 +130,7 @@ impl Cluster {
             verifier,
             options,
             access: Mutex::new(AccessCache::default()),
+            secret: secret.clone(),
         })
     }
 
@@ -247,17 +250,97 @@ impl Cluster {
         Ok(caller)
     }
 
-    /// Reads the configuration generation and drops what was cached under an older one.
-    async fn current_generation(&self) -> Result<i64, RoleError> {
+    /// A caller authenticated by other means than a token (a server proving it holds its SLC's
+    /// key): Everyone and Authenticated Users, for the DACL check.
+    pub(crate) async fn server_caller(&self, name: &str) -> Result<Caller, RoleError> {
+        Ok(Caller {
+            name: name.to_owned(),
+            sid: Sid::AUTHENTICATED_USERS,
+            token: Token::new(Sid::AUTHENTICATED_USERS).with_group(Sid::EVERYONE),
+            generation: self.current_generation().await?,
+        })
+    }
+
+    /// Reads the configuration generation and drops what was cached under an older one; when
+    /// it moved, also picks up an SLC another node (or the CLI) installed.
+    pub(crate) async fn current_generation(&self) -> Result<i64, RoleError> {
         let generation = self.store.config_generation().await?;
-        let mut cache = self.lock_access();
-        if cache.generation != generation {
-            *cache = AccessCache {
-                generation,
-                ..AccessCache::default()
-            };
+        let moved = {
+            let mut cache = self.lock_access();
+            let moved = cache.generation != generation;
+            if moved {
+                *cache = AccessCache {
+                    generation,
+                    ..AccessCache::default()
+                };
+            }
+            moved
+        };
+        if moved {
+            self.reload_slc().await?;
         }
         Ok(generation)
+    }
+
+    /// Switches to the database's current SLC if it is not the one this node signs with.
+    async fn reload_slc(&self) -> Result<(), RoleError> {
+        let slc = self.store.current_slc().await?;
+        if slc.serial == self.signing().serial {
+            return Ok(());
+        }
+        match load_signing_identity(&slc, &self.secret, self.options.policy) {
+            Ok(identity) => {
+                tracing::info!(serial = %slc.serial, "switched to the cluster's renewed SLC");
+                self.set_signing(identity);
+            }
+            // Keep signing with the SLC in hand rather than stop: the operator sees why.
+            Err(error) => {
+                tracing::error!(%error, serial = %slc.serial, "cannot load the cluster's new SLC")
+            }
+        }
+        Ok(())
+    }
+
+    fn set_signing(&self, identity: SigningIdentity) {
+        let identity = Arc::new(identity);
+        match self.signing.write() {
+            Ok(mut guard) => *guard = identity,
+            Err(poisoned) => *poisoned.into_inner() = identity,
+        }
+    }
+
+    /// Installs a new SLC (after a renewal): stores it with its key encrypted under the
+    /// cluster secret, then signs with it. Requests already running finish with the SLC they
+    /// started with.
+    pub async fn install_slc(
+        &self,
+        chain: &Chain,
+        key: Arc<RsaSigner>,
+    ) -> Result<Validity, RoleError> {
+        let leaf = chain.leaf();
+        let validity = rms_policy::from_x509_validity(leaf.tbs_certificate().validity())
+            .map_err(|e| RoleError::Internal(e.to_string()))?;
+        let record = SlcRecord {
+            serial: crate::serial_hex(leaf),
+            chain_pem: chain.to_pem().map_err(RoleError::Cert)?,
+            encrypted_key: key
+                .to_encrypted_pkcs8_der(self.secret.passphrase())
+                .map_err(RoleError::Cert)?,
+            not_before: validity.not_before(),
+            not_after: validity.not_after(),
+            installed_at: self.now(),
+        };
+        let issuer = Issuer::new(key.clone(), chain.clone())
+            .map_err(|e| RoleError::Internal(format!("the new SLC and its key do not match: {e}")))?
+            .with_policy(self.options.policy);
+        self.store.install_slc(&record).await?;
+        self.set_signing(SigningIdentity {
+            issuer,
+            key,
+            serial: record.serial,
+            validity,
+        });
+        Ok(validity)
     }
 
     /// What `read` finds in the cache, if it still holds `generation`.

@@ -175,6 +175,19 @@ pub(crate) fn cert_refused(error: CertError) -> RoleError {
         CertError::UnsupportedKeySize { .. } | CertError::Key { .. } => {
             RoleError::refused("unsupported_key", error.to_string())
         }
+        CertError::InvalidRenewal { .. } => {
+            RoleError::bad_input("malformed_renewal", error.to_string())
+        }
+        CertError::RenewalCertificateMismatch { .. } => {
+            RoleError::refused("renewal_wrong_certificate", error.to_string())
+        }
+        CertError::RenewalNotSignedByCurrentKey { .. } => {
+            RoleError::refused("renewal_not_signed_by_slc", error.to_string())
+        }
+        CertError::RenewalInnerRequest(e) => request_refused(e),
+        CertError::RenewalIdentityChanged { .. } => {
+            RoleError::refused("renewal_identity_changed", error.to_string())
+        }
         CertError::IssuerNotValid { .. } => RoleError::NotReady {
             code: "slc_not_valid",
             message: format!("{error}; renew the server licensor certificate"),

@@ -51,6 +51,7 @@ pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::cluster::{Caller, Cluster, NodeOptions, default_node_id, renewal_warning};
 pub use crate::error::{ErrorClass, RoleError};
 pub use crate::licensing::{EnrollmentPlan, LICENSING_SERVICES, LicensingRole, PublishRequest};
+pub use crate::lifecycle::{CRL_LIFETIME, RenewalPlan, renew_root_with_authority};
 pub use crate::root::{ROOT_SERVICES, RootInit, RootInitOutcome, RootRole, init_root};
 pub use crate::secret::{
     CLUSTER_SECRET_ENV, CLUSTER_SECRET_FILE, ClusterSecret, hash_token, new_token,
@@ -63,6 +64,7 @@ mod clock;
 mod cluster;
 mod error;
 mod licensing;
+mod lifecycle;
 mod root;
 mod secret;
 

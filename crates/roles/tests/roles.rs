@@ -2,112 +2,14 @@
 //! licensing enrollment, publishing and use licenses, expiry, secrets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+mod common;
 
-use rms_cert::{Grant, RsaSigner, SignedLicense, UsageRight, UsageRights, wrap_content_key};
-use rms_chain::{TrustAnchor, TrustAnchors, Verifier, VerifyOptions};
+use common::*;
+use rms_cert::{Grant, RsaSigner, UsageRight, UsageRights, wrap_content_key};
 use rms_roles::*;
 use rms_store::{IssuedFilter, IssuedKind, Outcome, Store};
 use time::Duration;
 use time::macros::datetime;
-
-struct World {
-    _dir: tempfile::TempDir,
-    clock: Arc<ManualClock>,
-    root: RootRole,
-    root_admin: Admin,
-    root_token: String,
-    authority_pem: String,
-    licensing: LicensingRole,
-    licensing_admin: Admin,
-    licensing_token: String,
-}
-
-fn options(clock: &Arc<ManualClock>, node: &str) -> NodeOptions {
-    NodeOptions {
-        node_id: node.into(),
-        clock: clock.clone(),
-        ..NodeOptions::default()
-    }
-}
-
-async fn root_only() -> (
-    tempfile::TempDir,
-    Arc<ManualClock>,
-    RootRole,
-    Admin,
-    RootInitOutcome,
-    ClusterSecret,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(ManualClock::new(datetime!(2026-11-25 10:00 UTC)));
-    let store = Store::open_sqlite(&dir.path().join("root.db"))
-        .await
-        .unwrap();
-    let secret = ClusterSecret::generate().unwrap();
-    let init = RootInit {
-        name: "root-1".into(),
-        url: "https://root.example/certification".into(),
-        authority_name: "CN=Test Enrollment Authority".into(),
-        key_bits: 2048,
-    };
-    let made = init_root(&store, &secret, &init, &options(&clock, "root-node"))
-        .await
-        .unwrap();
-    let cluster = Cluster::open(store.clone(), &secret, options(&clock, "root-node"))
-        .await
-        .unwrap();
-    let root = RootRole::new(Arc::new(cluster)).unwrap();
-    let admin = Admin::open(store, "operator").await.unwrap();
-    (dir, clock, root, admin, made, secret)
-}
-
-async fn world() -> World {
-    let (dir, clock, root, root_admin, made, _) = root_only().await;
-    root_admin
-        .acl_grant(Service::SubEnroll, ADMINS_GROUP, &["subenroll".into()])
-        .await
-        .unwrap();
-    let plan = EnrollmentPlan::new("licensing-1", "https://lic.example", 2048).unwrap();
-    let chain = root
-        .sub_enroll(Some(&made.admin.token), plan.request_pem().as_bytes())
-        .await
-        .unwrap();
-    let store = Store::open_sqlite(&dir.path().join("licensing.db"))
-        .await
-        .unwrap();
-    let secret = ClusterSecret::generate().unwrap();
-    let creds = plan
-        .complete(
-            &store,
-            &secret,
-            &chain.to_pem().unwrap(),
-            &made.authority_pem,
-            &options(&clock, "lic-node"),
-        )
-        .await
-        .unwrap();
-    let cluster = Cluster::open(store.clone(), &secret, options(&clock, "lic-node"))
-        .await
-        .unwrap();
-    World {
-        _dir: dir,
-        clock,
-        root,
-        root_admin,
-        root_token: made.admin.token,
-        authority_pem: made.authority_pem,
-        licensing: LicensingRole::new(Arc::new(cluster)).unwrap(),
-        licensing_admin: Admin::open(store, "operator").await.unwrap(),
-        licensing_token: creds.token,
-    }
-}
-
-fn verifier(authority_pem: &str) -> Verifier {
-    let mut anchors = TrustAnchors::new();
-    anchors.add(TrustAnchor::from_pem(authority_pem).unwrap());
-    Verifier::new(anchors, VerifyOptions::new())
-}
 
 #[tokio::test]
 async fn fresh_root_denies_everyone_until_granted() {
@@ -275,30 +177,6 @@ async fn enrollment_refuses_a_chain_from_another_authority() {
         store.cluster().await.is_err(),
         "a refused enrollment must create nothing"
     );
-}
-
-async fn publish_for(w: &World, grants: Vec<Grant>) -> (SignedLicense, Vec<u8>) {
-    let content_key = vec![7u8; 32];
-    let cluster_key = w
-        .licensing
-        .cluster()
-        .chain()
-        .leaf()
-        .tbs_certificate()
-        .subject_public_key_info()
-        .clone();
-    let wrapped = wrap_content_key(&cluster_key, &content_key).unwrap();
-    let request = PublishRequest {
-        content_id: "doc-42".into(),
-        grants,
-        wrapped_content_key: der::Encode::to_der(&wrapped).unwrap(),
-    };
-    let license = w
-        .licensing
-        .publish(Some(&w.licensing_token), &request)
-        .await
-        .unwrap();
-    (license, content_key)
 }
 
 #[tokio::test]

@@ -605,7 +605,11 @@ async fn revocations_are_recorded_once_and_crl_numbers_rise() {
         s.revoke(&revocation, &audit("revoke")).await.unwrap();
         assert_eq!(s.revocation("0a").await.unwrap(), Some(revocation.clone()));
         let again = s.revoke(&revocation, &audit("revoke")).await.unwrap_err();
-        assert!(matches!(again, StoreError::AlreadyExists { .. }), "{}: {again}", t.label);
+        assert!(
+            matches!(again, StoreError::AlreadyExists { .. }),
+            "{}: {again}",
+            t.label
+        );
         assert_eq!(s.revocations().await.unwrap(), vec![revocation]);
         // One audit entry: the refused second revocation wrote nothing.
         assert_eq!(s.audit_log(None, 10).await.unwrap().len(), 1, "{}", t.label);
