@@ -24,6 +24,10 @@ pub const CHAIN: &str = "/certification/chain";
 pub const PUBLISH: &str = "/licensing/publish";
 /// Path of use licenses (licensing).
 pub const USE_LICENSE: &str = "/licensing/uselicense";
+/// Path of SLC renewal (root).
+pub const RENEW: &str = "/certification/renew";
+/// Path of the root's certificate revocation list (DER, `application/pkix-crl`).
+pub const CRL: &str = "/certification/crl";
 /// Path of the health check.
 pub const HEALTH: &str = "/healthz";
 /// Path of the metrics.
@@ -34,6 +38,14 @@ pub const METRICS: &str = "/metrics";
 #[serde(deny_unknown_fields)]
 pub struct SubEnrollBody {
     /// The PKCS#10 enrollment request, PEM.
+    pub request_pem: String,
+}
+
+/// `POST /certification/renew` body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenewBody {
+    /// The renewal request (signed with the key of the SLC being renewed), PEM.
     pub request_pem: String,
 }
 
@@ -155,23 +167,89 @@ fn issued(metrics: &Metrics, kind: &str) {
 pub fn root_router(root: RootRole, metrics: Arc<Metrics>) -> Router {
     let cluster = root.cluster().clone();
     let root = Arc::new(root);
-    let subenroll_metrics = metrics.clone();
-    common_routes(cluster, metrics).route(Method::POST, SUBENROLL, move |request: Request| {
-        let root = root.clone();
-        let metrics = subenroll_metrics.clone();
-        async move {
-            let body: SubEnrollBody = request.json()?;
-            let chain = root
-                .sub_enroll(request.bearer_token(), body.request_pem.as_bytes())
-                .await
-                .map_err(role_error(&metrics, "SubEnrollService"))?;
-            issued(&metrics, "slc");
-            let chain_pem = chain
-                .to_pem()
-                .map_err(|e| ApiError::internal(e.to_string()))?;
-            Response::json(&ChainBody { chain_pem })
-        }
-    })
+    let (subenroll_root, subenroll_metrics) = (root.clone(), metrics.clone());
+    let (renew_root, renew_metrics) = (root.clone(), metrics.clone());
+    common_routes(cluster, metrics)
+        .route(Method::POST, SUBENROLL, move |request: Request| {
+            let root = subenroll_root.clone();
+            let metrics = subenroll_metrics.clone();
+            async move {
+                let body: SubEnrollBody = request.json()?;
+                let chain = root
+                    .sub_enroll(request.bearer_token(), body.request_pem.as_bytes())
+                    .await
+                    .map_err(role_error(&metrics, "SubEnrollService"))?;
+                issued(&metrics, "slc");
+                chain_response(&chain)
+            }
+        })
+        .route(Method::POST, RENEW, move |request: Request| {
+            let root = renew_root.clone();
+            let metrics = renew_metrics.clone();
+            async move {
+                let body: RenewBody = request.json()?;
+                let chain = root
+                    .renew(request.bearer_token(), body.request_pem.as_bytes())
+                    .await
+                    .map_err(role_error(&metrics, "RenewalService"))?;
+                issued(&metrics, "slc");
+                chain_response(&chain)
+            }
+        })
+        // Revocation lists are public, like any CA's: whoever verifies needs them.
+        .route(Method::GET, CRL, move |_request: Request| {
+            let root = root.clone();
+            async move {
+                let crl = root.crl().await.map_err(|e| api_error(&e))?;
+                let der = crl
+                    .to_der()
+                    .map_err(|e| ApiError::internal(e.to_string()))?;
+                Ok(Response::with_type(
+                    StatusCode::OK,
+                    "application/pkix-crl",
+                    der,
+                ))
+            }
+        })
+}
+
+fn chain_response(chain: &rms_cert::Chain) -> Result<Response, ApiError> {
+    let chain_pem = chain
+        .to_pem()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Response::json(&ChainBody { chain_pem })
+}
+
+/// Renews `cluster`'s SLC through the root `api` talks to (same key, or a new one with
+/// `rekey`), installs the renewed SLC once its chain verifies, and returns its validity.
+pub async fn renew_through(
+    api: &ApiClient,
+    cluster: &Cluster,
+    rekey: bool,
+    key_bits: usize,
+) -> Result<rms_policy::Validity, TransportError> {
+    let plan = rms_roles::RenewalPlan::new(cluster, rekey, key_bits)?;
+    let chain_pem = api.renew(&plan.request_pem()?).await?;
+    Ok(plan.complete(cluster, &chain_pem).await?)
+}
+
+/// Renews `cluster`'s SLC through `api` if it is inside its renewal window or expired within
+/// the grace period (by the cluster's clock and policy); `None` when there is nothing to do
+/// yet. The automatic renewal of `serve --auto-renew` calls this periodically.
+pub async fn renew_if_due(
+    api: &ApiClient,
+    cluster: &Cluster,
+    rekey: bool,
+    key_bits: usize,
+) -> Result<Option<rms_policy::Validity>, TransportError> {
+    let status = cluster
+        .options()
+        .policy
+        .renewal_status(&cluster.slc_validity(), cluster.now());
+    if !status.renewable() {
+        return Ok(None);
+    }
+    renew_through(api, cluster, rekey, key_bits).await.map(Some)
 }
 
 /// The routes of a licensing server.
@@ -403,6 +481,22 @@ impl ApiClient {
         };
         let answer: ChainBody = self.client.post_json(SUBENROLL, &body).await?;
         Ok(answer.chain_pem)
+    }
+
+    /// Sends a renewal request (PEM); returns the renewed chain PEM.
+    pub async fn renew(&self, request_pem: &str) -> Result<String, TransportError> {
+        let body = RenewBody {
+            request_pem: request_pem.to_owned(),
+        };
+        let answer: ChainBody = self.client.post_json(RENEW, &body).await?;
+        Ok(answer.chain_pem)
+    }
+
+    /// The root's current revocation list.
+    pub async fn crl(&self) -> Result<rms_cert::RevocationList, TransportError> {
+        let der = self.client.send(Method::GET, CRL, None).await?;
+        rms_cert::RevocationList::from_der(&der)
+            .map_err(|e| TransportError::BadResponse(format!("revocation list: {e}")))
     }
 
     /// The server's chain PEM.

@@ -132,6 +132,10 @@ pub enum TransportError {
     /// The server answered with an error.
     #[error("server refused the request: {0}")]
     Api(ApiError),
+    /// The local half of an exchange failed (a renewal the root answered, but whose chain this
+    /// server refuses to install).
+    #[error("{0}")]
+    Role(#[from] rms_roles::RoleError),
     /// The server's answer could not be read.
     #[error("unreadable response from server: {0}")]
     BadResponse(String),
