@@ -10,7 +10,9 @@ use rms_transport::{Metrics, Router};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::{CliResult, ClusterArgs, ServeArgs, fail, init_logging, open_cluster, print_chain};
+use crate::{
+    CliResult, ClusterArgs, ServeArgs, fail, init_logging, open_cluster, print_chain, time_text,
+};
 
 /// The administration commands root and licensing servers share.
 #[derive(Debug, Clone, Subcommand)]
@@ -92,6 +94,12 @@ impl ServerCommand {
             ServerCommand::Join { cluster } => join(&cluster, role).await,
             ServerCommand::Serve { cluster, serve } => {
                 init_logging(serve.log_json);
+                if role == ClusterRole::Root && serve.renew_from.is_some() {
+                    return Err(
+                        "--renew-from is for licensing servers: a root renews with its enrollment authority (rms-root renew)"
+                            .into(),
+                    );
+                }
                 let node = open_cluster(&cluster, serve.node_options()).await?;
                 let metrics = Arc::new(Metrics::new());
                 let routes = router(node.clone(), metrics.clone())?;
@@ -292,10 +300,6 @@ const MIN_PRUNE_MARGIN: time::Duration = time::Duration::DAY;
 
 fn parse_service(name: &str) -> CliResult<Service> {
     name.parse::<Service>().map_err(|e| e.to_string())
-}
-
-fn time_text(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
 /// Runs an administration command against the cluster in `args`.

@@ -304,6 +304,16 @@ pub struct ServeArgs {
     /// This node's name in logs, audit entries and heartbeats (default: host-pid).
     #[arg(long)]
     pub node_id: Option<String>,
+    /// Renew the SLC automatically with this root once inside the renewal window (the last 30
+    /// days; checked hourly, retried with back-off on failure). Licensing servers only.
+    #[arg(long, value_name = "ROOT_URL")]
+    pub renew_from: Option<String>,
+    /// Certificate that signed the root's TLS certificate, for an https:// --renew-from.
+    #[arg(long, requires = "renew_from")]
+    pub renew_tls_ca: Option<PathBuf>,
+    /// Certify a new key at each automatic renewal.
+    #[arg(long, requires = "renew_from")]
+    pub renew_rekey: bool,
 }
 
 impl ServeArgs {
@@ -345,12 +355,64 @@ impl ServeArgs {
         let server = rms_transport::serve(config, router, metrics)
             .await
             .map_err(|e| e.to_string())?;
+        let renewer = match &self.renew_from {
+            Some(root) => {
+                let api = client(root, self.renew_tls_ca.as_deref(), None)?;
+                Some(tokio::spawn(auto_renew(
+                    cluster.clone(),
+                    api,
+                    self.renew_rekey,
+                )))
+            }
+            None => None,
+        };
         println!("listening on {}", server.url());
         let heartbeat = tokio::spawn(heartbeat(cluster, server.url()));
         server.run_until_signal().await;
         heartbeat.abort();
+        if let Some(renewer) = renewer {
+            renewer.abort();
+        }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// How often automatic renewal looks at the SLC.
+const RENEWAL_CHECK: Duration = Duration::from_secs(3600);
+
+/// The wait before retrying a failed automatic renewal: one minute, doubling up to an hour.
+pub fn renewal_backoff(previous: Option<Duration>) -> Duration {
+    match previous {
+        None => Duration::from_secs(60),
+        Some(wait) => (wait * 2).min(RENEWAL_CHECK),
+    }
+}
+
+/// Renews the cluster's SLC with the root behind `api` whenever it is due.
+async fn auto_renew(cluster: Arc<Cluster>, api: rms_transport::api::ApiClient, rekey: bool) {
+    let key_bits = cluster.signer().bits();
+    let mut backoff = None;
+    loop {
+        let wait = match rms_transport::api::renew_if_due(&api, &cluster, rekey, key_bits).await {
+            Ok(renewed) => {
+                if let Some(validity) = renewed {
+                    tracing::info!(
+                        not_after = %time_text(validity.not_after()),
+                        "renewed the SLC automatically"
+                    );
+                }
+                backoff = None;
+                RENEWAL_CHECK
+            }
+            Err(error) => {
+                let wait = renewal_backoff(backoff);
+                backoff = Some(wait);
+                tracing::warn!(%error, retry_in_s = wait.as_secs(), "automatic SLC renewal failed");
+                wait
+            }
+        };
+        tokio::time::sleep(wait).await;
     }
 }
 
@@ -405,6 +467,19 @@ pub fn read_token(file: Option<&Path>) -> CliResult<Option<String>> {
         .filter(|t| !t.is_empty()))
 }
 
+/// Reads an RFC 3339 time given on the command line.
+pub fn parse_time(text: &str) -> CliResult<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|e| {
+        format!("{text:?} is not an RFC 3339 time (e.g. 2026-11-25T00:00:00Z): {e}")
+    })
+}
+
+/// A time as RFC 3339.
+pub fn time_text(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
+}
+
 /// Reads a file as text, naming it in the error.
 pub fn read_text(path: &Path) -> CliResult<String> {
     std::fs::read_to_string(path).map_err(fail(&format!("cannot read {}", path.display())))
@@ -437,4 +512,21 @@ pub fn client(
     )
     .map_err(|e| e.to_string())?;
     Ok(rms_transport::api::ApiClient::new(client))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renewal_back_off_doubles_up_to_an_hour() {
+        let mut wait = None;
+        let mut seen = Vec::new();
+        for _ in 0..9 {
+            let next = renewal_backoff(wait);
+            seen.push(next.as_secs());
+            wait = Some(next);
+        }
+        assert_eq!(seen, [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+    }
 }

@@ -62,6 +62,28 @@ enum Command {
         #[arg(long, default_value_t = 2048)]
         key_bits: usize,
     },
+    /// Renew the cluster's SLC with the root that issued it, inside the renewal window (its
+    /// last 30 days) or the 30-day grace period after expiry. The request is signed with the
+    /// current SLC key: no token is needed. Serving nodes switch to the renewed SLC on their
+    /// next request. (`serve --renew-from URL` does this automatically.)
+    ///
+    /// Example: rms-licensing renew --data-dir ./lic --root http://127.0.0.1:8080
+    Renew {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// The root's URL.
+        #[arg(long)]
+        root: String,
+        /// Certificate that signed the root's TLS certificate, for an https:// root.
+        #[arg(long)]
+        tls_ca: Option<PathBuf>,
+        /// Certify a new key instead of the current one.
+        #[arg(long)]
+        rekey: bool,
+        /// RSA key size of the new key.
+        #[arg(long, default_value_t = 2048)]
+        key_bits: usize,
+    },
     #[command(flatten)]
     Server(rms_cli::ServerCommand),
 }
@@ -134,6 +156,27 @@ async fn execute(command: Command) -> CliResult {
                 admin.principal, admin.group
             );
             println!("token: {}", admin.token);
+            Ok(())
+        }
+        Command::Renew {
+            cluster,
+            root,
+            tls_ca,
+            rekey,
+            key_bits,
+        } => {
+            rms_cli::init_logging(false);
+            let node = rms_cli::open_cluster(&cluster, NodeOptions::default()).await?;
+            let api = client(&root, tls_ca.as_deref(), None)?;
+            let validity = rms_transport::api::renew_through(&api, &node, rekey, key_bits)
+                .await
+                .map_err(|e| format!("renewal with {root} failed: {e}"))?;
+            println!(
+                "SLC {} ({}), valid until {}",
+                if rekey { "rekeyed" } else { "renewed" },
+                rms_roles::serial_hex(node.chain().leaf()),
+                rms_cli::time_text(validity.not_after())
+            );
             Ok(())
         }
         Command::Server(command) => {

@@ -43,6 +43,50 @@ enum Command {
         #[arg(long, default_value_t = 2048)]
         key_bits: usize,
     },
+    /// Revoke an SLC this root issued (a licensing server's): its renewal is refused from now
+    /// on, and the revocation list (GET /certification/crl, `rms-root crl`) lists it. With
+    /// reason keyCompromise, verifiers refuse everything it ever signed; with another reason,
+    /// what it signed after the revocation time.
+    ///
+    /// Example: rms-root revoke 3f9a...c2 --reason keyCompromise --data-dir ./root
+    Revoke {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// The SLC's serial number (hex, as `certs list` prints it).
+        serial: String,
+        /// Why: keyCompromise, superseded, cessationOfOperation, affiliationChanged,
+        /// privilegeWithdrawn or unspecified.
+        #[arg(long)]
+        reason: rms_cert::RevocationReason,
+        /// From when (RFC 3339; default now; never in the future).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Write the root's current revocation list (X.509 CRL v2, PEM), signed with its SLC key.
+    ///
+    /// Example: rms-root crl --data-dir ./root --out root.crl.pem
+    Crl {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Where to write it (default: stdout).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Renew the root's own SLC with its enrollment authority (DATA_DIR/authority.pem and
+    /// authority-key.pem), inside the renewal window (its last 30 days) or the 30-day grace
+    /// period after expiry. Serving nodes switch to the renewed SLC on their next request.
+    ///
+    /// Example: rms-root renew --data-dir ./root --rekey
+    Renew {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Certify a new key instead of the current one.
+        #[arg(long)]
+        rekey: bool,
+        /// RSA key size of the new key.
+        #[arg(long, default_value_t = 2048)]
+        key_bits: usize,
+    },
     #[command(flatten)]
     Server(rms_cli::ServerCommand),
 }
@@ -119,6 +163,75 @@ async fn execute(command: Command) -> CliResult {
             );
             Ok(())
         }
+        Command::Revoke {
+            cluster,
+            serial,
+            reason,
+            at,
+        } => {
+            let at = at.as_deref().map(rms_cli::parse_time).transpose()?;
+            let root = open_root(&cluster).await?;
+            let actor = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+            let revoked = root
+                .revoke(&actor, &serial, reason, at)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "revoked SLC {} from {} ({})",
+                revoked.serial,
+                rms_cli::time_text(revoked.revoked_at),
+                revoked.reason
+            );
+            Ok(())
+        }
+        Command::Crl { cluster, out } => {
+            let root = open_root(&cluster).await?;
+            let crl = root.crl().await.map_err(|e| e.to_string())?;
+            let pem = crl.to_pem().map_err(|e| e.to_string())?;
+            match out {
+                Some(path) => {
+                    write_text(&path, &pem)?;
+                    println!(
+                        "revocation list number {} with {} entries, valid until {}, written to {}",
+                        crl.crl_number(),
+                        crl.entries().len(),
+                        rms_cli::time_text(crl.next_update()),
+                        path.display()
+                    );
+                }
+                None => print!("{pem}"),
+            }
+            Ok(())
+        }
+        Command::Renew {
+            cluster,
+            rekey,
+            key_bits,
+        } => {
+            rms_cli::init_logging(false);
+            let root = open_root(&cluster).await?;
+            let dir = cluster.dir();
+            let authority_pem = rms_cli::read_text(&dir.file("authority.pem"))?;
+            let authority_key_pem = rms_cli::read_text(&dir.file("authority-key.pem"))?;
+            let secret = cluster.secret()?;
+            let validity = rms_roles::renew_root_with_authority(
+                &root,
+                &authority_pem,
+                &authority_key_pem,
+                secret.passphrase(),
+                rekey,
+                key_bits,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            println!(
+                "root SLC {} ({}), valid until {}",
+                if rekey { "rekeyed" } else { "renewed" },
+                rms_roles::serial_hex(root.cluster().chain().leaf()),
+                rms_cli::time_text(validity.not_after())
+            );
+            Ok(())
+        }
         Command::Server(command) => {
             command
                 .run(rms_store::ClusterRole::Root, |cluster, metrics| {
@@ -128,4 +241,10 @@ async fn execute(command: Command) -> CliResult {
                 .await
         }
     }
+}
+
+/// Opens the root cluster in `cluster` (for one-shot commands).
+async fn open_root(cluster: &ClusterArgs) -> CliResult<RootRole> {
+    let node = rms_cli::open_cluster(cluster, rms_roles::NodeOptions::default()).await?;
+    RootRole::new(node).map_err(|e| e.to_string())
 }
