@@ -1,8 +1,9 @@
 //! Strict DER decoding (trailing data is its own error) and single-block PEM, shared by every
 //! type of the crate; plus the public helpers for X.509 certificates.
 
+use der::asn1::AnyRef;
 use der::pem::LineEnding;
-use der::{Decode, Encode, Reader, SliceReader};
+use der::{Decode, Encode, Header, Reader, SliceReader};
 use x509_cert::Certificate;
 
 use crate::CertError;
@@ -55,14 +56,26 @@ pub(crate) fn pem_to_der(text: &str, label: &str) -> Result<Vec<u8>, der::Error>
 
 /// The labels we use, as `'static` strings for error values.
 fn label_static(label: &str) -> &'static str {
-    const LABELS: [&str; 5] = [
+    const LABELS: [&str; 7] = [
         "CERTIFICATE",
         "CERTIFICATE REQUEST",
         "CMS",
         "PRIVATE KEY",
         "ENCRYPTED PRIVATE KEY",
+        "X509 CRL",
+        "RMS RENEWAL REQUEST",
     ];
     LABELS.into_iter().find(|l| *l == label).unwrap_or("")
+}
+
+/// The exact DER of the first field of the SEQUENCE in `der`: the to-be-signed part of a
+/// signed structure (a request's CertificationRequestInfo, a CRL's TBSCertList), which the
+/// signature covers byte for byte.
+pub(crate) fn raw_first_field(der: &[u8]) -> Result<Vec<u8>, der::Error> {
+    let mut reader = SliceReader::new(der)?;
+    let _outer = Header::decode(&mut reader)?;
+    let first = AnyRef::decode(&mut reader)?;
+    first.to_der()
 }
 
 /// One PEM block with `label` around `der`, LF line endings.

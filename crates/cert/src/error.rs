@@ -164,6 +164,29 @@ pub enum CertError {
         /// Why.
         reason: &'static str,
     },
+    /// A text that is not a revocation reason we support.
+    #[error(
+        "unknown revocation reason {input:?} (expected unspecified, keyCompromise, cACompromise, \
+         affiliationChanged, superseded, cessationOfOperation or privilegeWithdrawn, or the same \
+         in kebab-case such as key-compromise; certificateHold is not supported)"
+    )]
+    UnknownRevocationReason {
+        /// The text given.
+        input: String,
+    },
+    /// A certificate revocation list that is not acceptable (decoding checks the structure,
+    /// not the signature).
+    #[error("certificate revocation list refused: {reason}")]
+    InvalidCrl {
+        /// What is wrong, and where (which extension or entry).
+        reason: String,
+    },
+    /// A revocation list cannot be issued as asked.
+    #[error("cannot issue revocation list: {reason}")]
+    CrlInput {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Why an enrollment request was refused; each way a request can be wrong has its own variant.

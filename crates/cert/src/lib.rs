@@ -15,14 +15,17 @@
 //! - **Licenses** ([`SignedLicense`]): publishing and use licenses, our own DER bodies signed as
 //!   CMS SignedData ([`issue_publishing_license`], [`issue_use_license`]), with content keys
 //!   wrapped by RSA-OAEP ([`wrap_content_key`], [`unwrap_content_key`]).
+//! - **Revocation lists** ([`RevocationList`]): an authority or a root revokes the SLCs it
+//!   issued with an X.509 CRL v2 ([`Issuer::issue_crl`]), each entry ([`RevokedEntry`]) with
+//!   its time and [`RevocationReason`]; `rms-chain` applies them.
 //! - **Signing** goes through the [`Signer`] trait; [`RsaSigner`] (the `rsa` crate,
 //!   sha256WithRSAEncryption) is the default, and keys go in and out as PKCS#8, in the clear or
 //!   encrypted with a passphrase.
 //!
 //! Every time is passed in; nothing reads the clock. Validity windows come from
 //! [`rms_policy::ValidityPolicy`]. Decoding never panics; it does not verify signatures of
-//! certificates or licenses (that is `rms-chain`'s job), only of requests (proof of
-//! possession). The certificate and license profiles are in `docs/certificates.md` and
+//! certificates, revocation lists or licenses (that is `rms-chain`'s job), only of enrollment
+//! requests (proof of possession). The certificate and license profiles are in `docs/certificates.md` and
 //! `docs/license-format.md`.
 //!
 //! # Example
@@ -67,6 +70,7 @@ pub use crate::chain::Chain;
 pub use crate::codec::{
     certificate_from_der, certificate_from_pem, certificate_to_der, certificate_to_pem,
 };
+pub use crate::crl::RevocationList;
 pub use crate::error::{CertError, LicenseError, RequestError};
 pub use crate::issuer::{Issuer, IssuerKind};
 pub use crate::key::{KEY_SIZES, RsaSigner};
@@ -80,6 +84,7 @@ pub use crate::license_issue::{
 };
 pub use crate::license_signed::{SignedLicense, SignerView};
 pub use crate::request::{CheckedRequest, EnrollmentRequest};
+pub use crate::revocation::{RevocationReason, RevokedEntry};
 pub use crate::rights::{Right, Rights, RightsError};
 pub use crate::serial::SerialNumber;
 pub use crate::server::{ServerId, ServerIdentity, ServerRole};
@@ -90,6 +95,7 @@ pub mod oid;
 
 mod chain;
 mod codec;
+mod crl;
 mod error;
 mod issuer;
 mod key;
@@ -98,6 +104,7 @@ mod license_issue;
 mod license_signed;
 mod profile;
 mod request;
+mod revocation;
 mod rights;
 mod serial;
 mod server;

@@ -4,14 +4,13 @@
 
 use const_oid::db::rfc5280::ID_CE_SUBJECT_ALT_NAME;
 use const_oid::db::rfc5912::ID_EXTENSION_REQ;
-use der::asn1::AnyRef;
-use der::{Decode, Encode, Header, SliceReader};
+use der::Encode;
 use spki::SubjectPublicKeyInfoOwned;
 use x509_cert::builder::Builder;
 use x509_cert::ext::Extension;
 use x509_cert::request::{CertReq, RequestBuilder};
 
-use crate::codec::{Strict, decode_strict, der_to_pem, pem_to_der};
+use crate::codec::{Strict, decode_strict, der_to_pem, pem_to_der, raw_first_field};
 use crate::signer::{BuilderSigner, RawSignature};
 use crate::verify::{checked_rsa_key, verify_signature};
 use crate::{CertError, RequestError, ServerIdentity, Signer, oid};
@@ -60,7 +59,7 @@ impl EnrollmentRequest {
             Strict::Der(source) => RequestError::Encoding(source),
             Strict::Trailing(extra) => RequestError::TrailingData { extra },
         })?;
-        let info_der = raw_info(der).map_err(RequestError::Encoding)?;
+        let info_der = raw_first_field(der).map_err(RequestError::Encoding)?;
         Ok(Self {
             request,
             info_der,
@@ -114,14 +113,6 @@ impl EnrollmentRequest {
             request: self.clone(),
         })
     }
-}
-
-/// The raw DER of the CertificationRequestInfo inside a request's DER.
-fn raw_info(der: &[u8]) -> Result<Vec<u8>, der::Error> {
-    let mut reader = SliceReader::new(der)?;
-    let _outer = Header::decode(&mut reader)?;
-    let info = AnyRef::decode(&mut reader)?;
-    info.to_der()
 }
 
 /// The extensions of the one extensionRequest attribute, checked for duplicates and unknown

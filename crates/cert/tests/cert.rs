@@ -1,9 +1,12 @@
-//! Integration tests of rms-cert: requests, issuance, licenses, OpenSSL interoperability and
-//! never-panic property tests, in one test binary (keys are generated once for all of them).
+//! Integration tests of rms-cert: requests, issuance, licenses, revocation lists, OpenSSL
+//! interoperability and never-panic property tests, in one test binary (keys are generated once
+//! for all of them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "cert/common.rs"]
 mod common;
+#[path = "cert/crl.rs"]
+mod crl;
 #[path = "cert/issuance.rs"]
 mod issuance;
 #[path = "cert/licenses.rs"]

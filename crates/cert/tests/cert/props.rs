@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use rms_cert::{
-    Chain, EnrollmentRequest, Issuer, ServerIdentity, ServerRole, SignedLicense,
+    Chain, EnrollmentRequest, Issuer, RevocationList, ServerIdentity, ServerRole, SignedLicense,
     certificate_from_der, certificate_from_pem,
 };
 
@@ -14,6 +14,7 @@ struct Samples {
     request: Vec<u8>,
     certificate: Vec<u8>,
     license: Vec<u8>,
+    crl: Vec<u8>,
 }
 
 static SAMPLES: LazyLock<Samples> = LazyLock::new(|| Samples {
@@ -26,6 +27,7 @@ static SAMPLES: LazyLock<Samples> = LazyLock::new(|| Samples {
         .unwrap()
         .to_der()
         .unwrap(),
+    crl: crate::crl::root_crl().to_der().unwrap(),
 });
 
 /// Up to 8 (position, xor) flips and an optional truncation of `valid`.
@@ -72,6 +74,22 @@ fn exercise_license(bytes: &[u8]) {
     }
 }
 
+fn exercise_crl(bytes: &[u8]) {
+    if let Ok(crl) = RevocationList::from_der(bytes) {
+        let _ = (
+            crl.entries(),
+            crl.crl_number(),
+            crl.this_update(),
+            crl.next_update(),
+            crl.issuer().to_string(),
+            crl.authority_key_id(),
+            crl.signature(),
+            crl.tbs_der(),
+        );
+        let _ = crl.to_pem().map(|pem| RevocationList::from_pem(&pem));
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -80,11 +98,13 @@ proptest! {
         exercise_request(&bytes);
         exercise_certificate(&bytes);
         exercise_license(&bytes);
+        exercise_crl(&bytes);
         let text = String::from_utf8_lossy(&bytes);
         let _ = EnrollmentRequest::from_pem(&text);
         let _ = certificate_from_pem(&text);
         let _ = SignedLicense::from_pem(&text);
         let _ = Chain::from_pem(&text);
+        let _ = RevocationList::from_pem(&text);
     }
 
     #[test]
@@ -110,4 +130,17 @@ proptest! {
     ) {
         exercise_license(&mutate(&SAMPLES.license, &flips, cut));
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_crls_never_panic(
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        cut in proptest::option::of(any::<usize>()),
+    ) {
+        exercise_crl(&mutate(&SAMPLES.crl, &flips, cut));
+    }
+
 }
