@@ -187,6 +187,57 @@ pub enum CertError {
         /// Why.
         reason: String,
     },
+    /// A renewal request that is not well formed.
+    #[error("renewal request refused: {reason}")]
+    InvalidRenewal {
+        /// What is wrong, and where.
+        reason: String,
+    },
+    /// The renewal request names another certificate than the current SLC it is checked
+    /// against.
+    #[error(
+        "renewal request is for the SLC with serial {requested_serial} issued by \
+         \"{requested_issuer}\", but the current SLC \"{subject}\" has serial {current_serial} \
+         issued by \"{current_issuer}\""
+    )]
+    RenewalCertificateMismatch {
+        /// Subject of the current SLC.
+        subject: String,
+        /// The serial number the request names (hex).
+        requested_serial: String,
+        /// The issuer the request names.
+        requested_issuer: String,
+        /// The current SLC's serial number (hex).
+        current_serial: String,
+        /// The current SLC's issuer.
+        current_issuer: String,
+    },
+    /// The renewal request's outer signature does not verify with the current SLC's key.
+    #[error("renewal request is not signed by the key of the current SLC \"{subject}\": {reason}")]
+    RenewalNotSignedByCurrentKey {
+        /// Subject of the current SLC.
+        subject: String,
+        /// Why the signature was not accepted.
+        reason: String,
+    },
+    /// The PKCS#10 request inside a renewal request was refused.
+    #[error("renewal request: the inner PKCS#10 request is refused: {0}")]
+    RenewalInnerRequest(RequestError),
+    /// The renewal asks to change the identity the current SLC certifies.
+    #[error(
+        "renewal request changes the {field} of the current SLC \"{subject}\" from {current:?} \
+         to {requested:?}: a renewal or rekey keeps the identity"
+    )]
+    RenewalIdentityChanged {
+        /// Subject of the current SLC.
+        subject: String,
+        /// `subject`, `role`, `server id` or `service URL`.
+        field: &'static str,
+        /// The value in the current SLC.
+        current: String,
+        /// The value the request asks for.
+        requested: String,
+    },
 }
 
 /// Why an enrollment request was refused; each way a request can be wrong has its own variant.

@@ -18,6 +18,9 @@
 //! - **Revocation lists** ([`RevocationList`]): an authority or a root revokes the SLCs it
 //!   issued with an X.509 CRL v2 ([`Issuer::issue_crl`]), each entry ([`RevokedEntry`]) with
 //!   its time and [`RevocationReason`]; `rms-chain` applies them.
+//! - **Renewal requests** ([`RenewalRequest`]): a server asks for a new SLC with the same
+//!   identity, for its current key or a new one, signed with its current key;
+//!   [`RenewalRequest::verify`] returns the [`CheckedRenewal`] to issue it from.
 //! - **Signing** goes through the [`Signer`] trait; [`RsaSigner`] (the `rsa` crate,
 //!   sha256WithRSAEncryption) is the default, and keys go in and out as PKCS#8, in the clear or
 //!   encrypted with a passphrase.
@@ -25,7 +28,7 @@
 //! Every time is passed in; nothing reads the clock. Validity windows come from
 //! [`rms_policy::ValidityPolicy`]. Decoding never panics; it does not verify signatures of
 //! certificates, revocation lists or licenses (that is `rms-chain`'s job), only of enrollment
-//! requests (proof of possession). The certificate and license profiles are in `docs/certificates.md` and
+//! and renewal requests (proof of possession). The certificate and license profiles are in `docs/certificates.md` and
 //! `docs/license-format.md`.
 //!
 //! # Example
@@ -83,6 +86,7 @@ pub use crate::license_issue::{
     unwrap_content_key, wrap_content_key,
 };
 pub use crate::license_signed::{SignedLicense, SignerView};
+pub use crate::renewal::{CheckedRenewal, RenewalRequest};
 pub use crate::request::{CheckedRequest, EnrollmentRequest};
 pub use crate::revocation::{RevocationReason, RevokedEntry};
 pub use crate::rights::{Right, Rights, RightsError};
@@ -103,6 +107,7 @@ mod license_body;
 mod license_issue;
 mod license_signed;
 mod profile;
+mod renewal;
 mod request;
 mod revocation;
 mod rights;

@@ -1,6 +1,6 @@
-//! Integration tests of rms-cert: requests, issuance, licenses, revocation lists, OpenSSL
-//! interoperability and never-panic property tests, in one test binary (keys are generated once
-//! for all of them).
+//! Integration tests of rms-cert: requests, issuance, licenses, revocation lists, renewal
+//! requests, OpenSSL interoperability and never-panic property tests, in one test binary (keys
+//! are generated once for all of them).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "cert/common.rs"]
@@ -15,5 +15,7 @@ mod licenses;
 mod openssl;
 #[path = "cert/props.rs"]
 mod props;
+#[path = "cert/renewal.rs"]
+mod renewal;
 #[path = "cert/requests.rs"]
 mod requests;

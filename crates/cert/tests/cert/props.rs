@@ -4,8 +4,8 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use rms_cert::{
-    Chain, EnrollmentRequest, Issuer, RevocationList, ServerIdentity, ServerRole, SignedLicense,
-    certificate_from_der, certificate_from_pem,
+    Chain, EnrollmentRequest, Issuer, RenewalRequest, RevocationList, ServerIdentity, ServerRole,
+    SignedLicense, certificate_from_der, certificate_from_pem,
 };
 
 use crate::common::*;
@@ -15,6 +15,7 @@ struct Samples {
     certificate: Vec<u8>,
     license: Vec<u8>,
     crl: Vec<u8>,
+    renewal: Vec<u8>,
 }
 
 static SAMPLES: LazyLock<Samples> = LazyLock::new(|| Samples {
@@ -28,6 +29,19 @@ static SAMPLES: LazyLock<Samples> = LazyLock::new(|| Samples {
         .to_der()
         .unwrap(),
     crl: crate::crl::root_crl().to_der().unwrap(),
+    renewal: RenewalRequest::new(
+        PKI.licensing.certificate(),
+        key(2).as_ref(),
+        &EnrollmentRequest::new(
+            &ServerIdentity::from_certificate(PKI.licensing.certificate()).unwrap(),
+            key(4).as_ref(),
+        )
+        .unwrap(),
+        NOW,
+    )
+    .unwrap()
+    .to_der()
+    .unwrap(),
 });
 
 /// Up to 8 (position, xor) flips and an optional truncation of `valid`.
@@ -90,6 +104,20 @@ fn exercise_crl(bytes: &[u8]) {
     }
 }
 
+fn exercise_renewal(bytes: &[u8]) {
+    if let Ok(renewal) = RenewalRequest::from_der(bytes) {
+        let _ = (
+            renewal.current_serial().to_string(),
+            renewal.current_issuer().to_string(),
+            renewal.requested_at(),
+        );
+        let _ = renewal.to_pem().map(|pem| RenewalRequest::from_pem(&pem));
+        if let Ok(checked) = renewal.verify(PKI.licensing.certificate()) {
+            let _ = PKI.root.issue_slc(checked.request(), NOW);
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
@@ -99,12 +127,14 @@ proptest! {
         exercise_certificate(&bytes);
         exercise_license(&bytes);
         exercise_crl(&bytes);
+        exercise_renewal(&bytes);
         let text = String::from_utf8_lossy(&bytes);
         let _ = EnrollmentRequest::from_pem(&text);
         let _ = certificate_from_pem(&text);
         let _ = SignedLicense::from_pem(&text);
         let _ = Chain::from_pem(&text);
         let _ = RevocationList::from_pem(&text);
+        let _ = RenewalRequest::from_pem(&text);
     }
 
     #[test]
@@ -143,4 +173,11 @@ proptest! {
         exercise_crl(&mutate(&SAMPLES.crl, &flips, cut));
     }
 
+    #[test]
+    fn mutated_renewal_requests_never_panic(
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        cut in proptest::option::of(any::<usize>()),
+    ) {
+        exercise_renewal(&mutate(&SAMPLES.renewal, &flips, cut));
+    }
 }
