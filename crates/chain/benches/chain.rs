@@ -77,7 +77,7 @@ fn benches(c: &mut Criterion) {
     // Two years later: the SLCs have expired, the licenses have not (chain model).
     let at = datetime!(2032-03-10 09:30 UTC);
     verify_license(&first, &[], &anchors, at, &options).unwrap();
-    let verifier = Verifier::new(anchors.clone(), options);
+    let verifier = Verifier::new(anchors.clone(), options.clone());
     verifier.verify_license(&first, &[], at).unwrap();
     assert_eq!(verifier.cached_paths(), 1);
 

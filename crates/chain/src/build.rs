@@ -9,7 +9,7 @@
 //! reported ([`ChainError::rank`]). Depth and work are bounded ([`VerifyOptions`],
 //! [`Budget`](crate::Budget)).
 //!
-//! Checks per link (RFC 5280 §6.1, without policies, name constraints and revocation):
+//! Checks per link (RFC 5280 §6.1, without policies and name constraints):
 //! - the authority key identifier, when present with the issuer's subject key identifier,
 //!   matches it;
 //! - the signature verifies with the issuer's key (see [`crate::signature`] for algorithms);
@@ -20,7 +20,10 @@
 //! - with rights checks on, an intermediate holds the right to sub-enroll;
 //! - each certificate is within its validity window at the time the model says: the validation
 //!   time under the shell model, the issue time (notBefore) of what it signed under the chain
-//!   model.
+//!   model;
+//! - with revocations in the options, each certificate is not revoked for use at that same time
+//!   (see [`crate::revocation`]); a revoked candidate is abandoned like any failing one, so
+//!   another path through an unrevoked certificate is still found.
 
 use rms_cert::{Right, Rights};
 use rms_policy::Validity;
@@ -28,6 +31,7 @@ use time::OffsetDateTime;
 
 use crate::error::{CertRef, ChainError, Position, most_specific};
 use crate::path::{check_window, issuer_time};
+use crate::revocation::check_revocation;
 use crate::signature::{KeyError, SigError, verify_signature};
 use crate::{Cert, Purpose, TrustAnchor, TrustAnchors, VerifiedPath, VerifyOptions};
 
@@ -69,6 +73,7 @@ pub(crate) fn build(
     check_window(&leaf.validity(), leaf_time, options, || {
         leaf.at(Position::Path(0))
     })?;
+    check_revocation(options.revocations(), leaf, Position::Path(0), leaf_time)?;
     let mut search = Search {
         pool,
         anchors,
@@ -258,6 +263,7 @@ impl<'a> Search<'a> {
         check_window(&candidate.validity(), issuer_at, self.options, || {
             candidate.at(position)
         })?;
+        check_revocation(self.options.revocations(), candidate, position, issuer_at)?;
         self.path.push(candidate);
         let next_at = issuer_time(self.options.model(), &candidate.validity(), self.at);
         let result = self.extend(next_at);

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use const_oid::ObjectIdentifier;
-use rms_cert::Right;
+use rms_cert::{RevocationReason, Right};
 use time::OffsetDateTime;
 
 /// Where the certificate (or license) an error is about sits.
@@ -19,6 +19,8 @@ pub enum Position {
     Path(usize),
     /// The trust anchor that ends the path.
     Anchor,
+    /// A revocation list, named by its issuer.
+    RevocationList,
 }
 
 /// Names a certificate in an error: its position and its subject (as RFC 4514 text).
@@ -64,6 +66,7 @@ impl fmt::Display for CertRef {
             Position::Path(0) => write!(f, "certificate 0 (the leaf) \"{subject}\""),
             Position::Path(n) => write!(f, "certificate {n} of the path \"{subject}\""),
             Position::Anchor => write!(f, "trust anchor \"{subject}\""),
+            Position::RevocationList => write!(f, "the revocation list issued by \"{subject}\""),
         }
     }
 }
@@ -319,6 +322,61 @@ pub enum ChainError {
     /// The digest of the license content differs from the signed message digest.
     #[error("the license: content digest does not match the signed message-digest attribute")]
     DigestMismatch,
+    /// A certificate of the path was revoked for a reason other than a compromise, at or before
+    /// the time it was used.
+    #[error(
+        "{cert}: revoked at {} ({reason}, serial {serial}), and used at {}, not before the \
+         revocation",
+        rfc3339(revoked_at),
+        rfc3339(used_at)
+    )]
+    Revoked {
+        /// The revoked certificate.
+        cert: CertRef,
+        /// Its serial number, in hexadecimal.
+        serial: String,
+        /// When it was revoked.
+        revoked_at: OffsetDateTime,
+        /// Why.
+        reason: RevocationReason,
+        /// When it was used: the signing time of what it signed under the chain model, the
+        /// validation time under the shell model and for a leaf verified without a license.
+        used_at: OffsetDateTime,
+    },
+    /// A certificate of the path was revoked because its key (or its CA's) was compromised:
+    /// nothing it signed is trusted, whatever the time.
+    #[error(
+        "{cert}: revoked at {} ({reason}, serial {serial}): nothing signed with its key is \
+         trusted, whatever the time",
+        rfc3339(revoked_at)
+    )]
+    RevokedKeyCompromise {
+        /// The revoked certificate.
+        cert: CertRef,
+        /// Its serial number, in hexadecimal.
+        serial: String,
+        /// When it was revoked.
+        revoked_at: OffsetDateTime,
+        /// keyCompromise or cACompromise.
+        reason: RevocationReason,
+    },
+    /// A revocation list was given with a certificate of another subject as its issuer.
+    #[error(
+        "the revocation list issued by \"{crl_issuer}\" cannot be checked with {issuer}: its \
+         subject is not the list's issuer"
+    )]
+    CrlIssuerMismatch {
+        /// The issuer the list names.
+        crl_issuer: String,
+        /// The certificate given as its issuer.
+        issuer: CertRef,
+    },
+    /// The certificate given as a revocation list's issuer may not sign lists.
+    #[error("{cert}: keyUsage does not allow cRLSign, so it cannot sign revocation lists")]
+    CrlSignNotAllowed {
+        /// The certificate given as the list's issuer.
+        cert: CertRef,
+    },
 }
 
 impl ChainError {
@@ -354,6 +412,8 @@ impl ChainError {
             | E::MissingRight { .. }
             | E::NotServerLicensor { .. } => 200,
             E::NotYetValid { .. } | E::Expired { .. } => 290,
+            // The real issuer, found and valid, but revoked.
+            E::Revoked { .. } | E::RevokedKeyCompromise { .. } => 295,
             E::Decode(_)
             | E::Pem(_)
             | E::TrailingData
@@ -364,7 +424,9 @@ impl ChainError {
             | E::SignerNotFound { .. }
             | E::UnsupportedDigestAlgorithm { .. }
             | E::LicenseIssuerMismatch { .. }
-            | E::DigestMismatch => 300,
+            | E::DigestMismatch
+            | E::CrlIssuerMismatch { .. }
+            | E::CrlSignNotAllowed { .. } => 300,
             E::SignatureBudgetExceeded { .. } | E::BuildBudgetExceeded { .. } => 400,
         }
     }
@@ -395,7 +457,11 @@ impl ChainError {
             | E::NotServerLicensor { cert }
             | E::NotYetValid { cert, .. }
             | E::Expired { cert, .. }
-            | E::LicenseIssuerMismatch { signer: cert, .. } => Some(cert),
+            | E::LicenseIssuerMismatch { signer: cert, .. }
+            | E::Revoked { cert, .. }
+            | E::RevokedKeyCompromise { cert, .. }
+            | E::CrlIssuerMismatch { issuer: cert, .. }
+            | E::CrlSignNotAllowed { cert } => Some(cert),
             E::Decode(_)
             | E::Pem(_)
             | E::TrailingData

@@ -18,9 +18,17 @@
 //!   and the license's own validity.
 //! - **Caching**: a [`Verifier`] keeps verified paths, so a second license from the same signer
 //!   costs about one signature check.
+//! - **Revocation**: [`Revocations`] holds revocation lists (`rms_cert::RevocationList`) whose
+//!   signatures were verified with their issuer's certificate; with
+//!   [`VerifyOptions::with_revocations`] every certificate of a path but the trust anchor is
+//!   checked against them, on every verification, cached or not. A certificate revoked for
+//!   keyCompromise or cACompromise is refused whatever the time; revoked at time R for another
+//!   reason, it is refused when used at or after R: under the chain model, when what it signed
+//!   (a license, a certificate) was signed at or after R, so licenses signed before a licensing
+//!   SLC was superseded stay valid; under the shell model, at any validation time from R on.
 //!
-//! Revocation, certificate policies and name constraints are not implemented; a critical
-//! extension that needs them makes the certificate unacceptable.
+//! Certificate policies, name constraints, delta and indirect revocation lists and OCSP are not
+//! implemented; a critical extension that needs them makes the certificate unacceptable.
 //!
 //! # Example
 //!
@@ -89,6 +97,7 @@ pub use crate::error::{CertRef, ChainError, Position};
 pub use crate::license::{VerifiedLicense, verify_license};
 pub use crate::options::{Budget, Purpose, VerifyOptions};
 pub use crate::path::VerifiedPath;
+pub use crate::revocation::Revocations;
 pub use crate::verifier::{DEFAULT_CACHE_CAPACITY, Verifier};
 
 mod anchor;
@@ -99,5 +108,6 @@ mod license;
 mod name;
 mod options;
 mod path;
+mod revocation;
 mod signature;
 mod verifier;

@@ -23,7 +23,8 @@ enum Value {
 }
 
 /// A name in the form used for comparison: RDNs in order, the attributes of each RDN sorted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// Ordered (arbitrarily but consistently) so that it can key a sorted map.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct NormalizedName(Vec<Vec<(String, Value)>>);
 
 impl NormalizedName {

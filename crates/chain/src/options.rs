@@ -1,8 +1,12 @@
 //! What a verification requires: model, clock skew, purpose, limits.
 
+use std::sync::Arc;
+
 use rms_cert::{LicenseKind, Right, Rights};
 use rms_policy::{ValidationModel, ValidityPolicy};
 use time::Duration;
+
+use crate::Revocations;
 
 /// What the leaf of a path is going to be trusted for, which decides the rights checks.
 ///
@@ -98,7 +102,10 @@ impl Default for Budget {
 /// | [`budget`](Self::budget) | [`Budget::default`] |
 /// | [`min_rsa_bits`](Self::min_rsa_bits) | 2048 |
 /// | [`check_anchor_validity`](Self::check_anchor_validity) | `true` |
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// | [`revocations`](Self::revocations) | none: nothing is revoked |
+///
+/// Options are cheap to clone (the revocations are shared).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct VerifyOptions {
     model: ValidationModel,
     clock_skew: Duration,
@@ -107,6 +114,7 @@ pub struct VerifyOptions {
     budget: Budget,
     min_rsa_bits: usize,
     check_anchor_validity: bool,
+    revocations: Option<Arc<Revocations>>,
 }
 
 impl Default for VerifyOptions {
@@ -119,6 +127,7 @@ impl Default for VerifyOptions {
             budget: Budget::default(),
             min_rsa_bits: 2048,
             check_anchor_validity: true,
+            revocations: None,
         }
     }
 }
@@ -175,6 +184,19 @@ impl VerifyOptions {
         self
     }
 
+    /// Checks every certificate of a path but the trust anchor against `revocations`, each
+    /// time a path is verified (see [`Revocations`] for what a revocation refuses).
+    pub fn with_revocations(mut self, revocations: Arc<Revocations>) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
+    /// Checks no revocation.
+    pub fn without_revocations(mut self) -> Self {
+        self.revocations = None;
+        self
+    }
+
     /// The validation model.
     pub fn model(&self) -> ValidationModel {
         self.model
@@ -208,5 +230,10 @@ impl VerifyOptions {
     /// Whether the trust anchor's validity is checked.
     pub fn check_anchor_validity(&self) -> bool {
         self.check_anchor_validity
+    }
+
+    /// The revocations checked, if any.
+    pub fn revocations(&self) -> Option<&Revocations> {
+        self.revocations.as_deref()
     }
 }

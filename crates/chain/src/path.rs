@@ -4,6 +4,7 @@ use rms_policy::{ValidationModel, Validity, ValidityError, check_path};
 use time::OffsetDateTime;
 
 use crate::error::{CertRef, ChainError, Position};
+use crate::revocation::check_revocation;
 use crate::{Cert, TrustAnchor, VerifyOptions};
 
 /// A verified certification path: the leaf, the intermediate certificates above it, and the
@@ -66,6 +67,26 @@ impl VerifiedPath {
         }
         check_path(options.model(), &windows, at, options.clock_skew())
             .map_err(|e| validity_error(e, &who))
+    }
+
+    /// Checks each certificate of the path (not the anchor) against the revocations of
+    /// `options`, at the time the model says it was used, as path building does. Revocations
+    /// change without the path changing, so a cached path is re-checked with it every time.
+    pub(crate) fn check_revocations(
+        &self,
+        license: Option<Validity>,
+        at: OffsetDateTime,
+        options: &VerifyOptions,
+    ) -> Result<(), ChainError> {
+        let Some(revocations) = options.revocations() else {
+            return Ok(());
+        };
+        let mut used_at = license.map_or(at, |window| issuer_time(options.model(), &window, at));
+        for (index, cert) in self.certs.iter().enumerate() {
+            check_revocation(Some(revocations), cert, Position::Path(index), used_at)?;
+            used_at = issuer_time(options.model(), &cert.validity(), at);
+        }
+        Ok(())
     }
 }
 

@@ -18,8 +18,9 @@ pub const DEFAULT_CACHE_CAPACITY: usize = 1024;
 /// A cached path records what does not depend on time: that its signatures verify, its names
 /// chain, its constraints and rights hold for the purpose. It is keyed by the SHA-256
 /// fingerprints of its certificates and reused only when every one of them is among the
-/// inputs of the new call (the leaf, the pool, the anchors); the validity windows are checked
-/// again on every call, under the model, at the time given. Verifying a second license from
+/// inputs of the new call (the leaf, the pool, the anchors); the validity windows, and the
+/// revocations when the options have some, are checked again on every call, under the model,
+/// at the time given. Verifying a second license from
 /// the same signer therefore costs the license's own signature check and little else.
 ///
 /// The verdict is the same as that of [`verify_path`](crate::verify_path) with the same
@@ -106,7 +107,10 @@ impl Verifier {
                 .iter()
                 .all(|c| pool.iter().any(|p| p.fingerprint() == c.fingerprint()))
                 && self.anchors.contains(path.anchor().cert().fingerprint());
-            if available && path.check_times(license, at, &self.options).is_ok() {
+            if available
+                && path.check_times(license, at, &self.options).is_ok()
+                && path.check_revocations(license, at, &self.options).is_ok()
+            {
                 return Ok(path);
             }
         }

@@ -1,5 +1,5 @@
 //! Integration tests of rms-chain: path building, signature algorithms, rights, validation
-//! models, the cache, licenses, NIST PKITS and never panicking on arbitrary input.
+//! models, the cache, licenses, revocation, NIST PKITS and never panicking on arbitrary input.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -12,4 +12,5 @@ mod models;
 mod path_building;
 mod pkits;
 mod props;
+mod revocation;
 mod rights;

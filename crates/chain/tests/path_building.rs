@@ -230,7 +230,7 @@ fn too_deep_is_a_depth_error() {
         &pool,
         &anchors,
         at,
-        &options.with_max_intermediates(10),
+        &options.clone().with_max_intermediates(10),
     );
     assert_eq!(path.unwrap().intermediates().len(), 10);
     let err = verify_path(
