@@ -469,9 +469,8 @@ pub fn read_token(file: Option<&Path>) -> CliResult<Option<String>> {
 
 /// Reads an RFC 3339 time given on the command line.
 pub fn parse_time(text: &str) -> CliResult<OffsetDateTime> {
-    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|e| {
-        format!("{text:?} is not an RFC 3339 time (e.g. 2026-11-25T00:00:00Z): {e}")
-    })
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time (e.g. 2026-11-25T00:00:00Z): {e}"))
 }
 
 /// A time as RFC 3339.

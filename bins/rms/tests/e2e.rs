@@ -11,6 +11,8 @@ mod concurrency;
 mod flow;
 #[path = "e2e/harness.rs"]
 mod harness;
+#[path = "e2e/lifecycle.rs"]
+mod lifecycle;
 #[path = "e2e/metrics.rs"]
 mod metrics;
 #[path = "e2e/postgres.rs"]

@@ -221,6 +221,11 @@ impl Cert {
         self.0.ext.rights
     }
 
+    /// The subject key identifier, if the certificate carries one.
+    pub fn subject_key_id(&self) -> Option<&[u8]> {
+        self.extensions().subject_key_id.as_deref()
+    }
+
     /// Whether issuer and subject are the same name (RFC 5280 §7.1 comparison): a self-issued
     /// certificate, such as a self-signed root or a key-rollover certificate.
     pub fn is_self_issued(&self) -> bool {

@@ -119,6 +119,11 @@ enum Command {
         /// Your private key: also prove that the license's content key unwraps.
         #[arg(long)]
         key: Option<PathBuf>,
+        /// A revocation list (PEM, as `rms-root crl` writes it or DER from
+        /// GET /certification/crl) to apply; may be repeated. Its issuer must verify to the
+        /// anchor.
+        #[arg(long)]
+        crl: Vec<PathBuf>,
     },
     /// Print any of our PEM artifacts readably: certificates, requests, licenses, keys.
     Inspect {
@@ -237,7 +242,8 @@ async fn execute(command: Command) -> CliResult {
             file,
             at,
             key,
-        } => verify(&anchor, &file, at.as_deref(), key.as_deref()),
+            crl,
+        } => verify(&anchor, &file, at.as_deref(), key.as_deref(), &crl),
         Command::Inspect { file } => inspect(&read_text(&file)?),
     }
 }
@@ -312,6 +318,7 @@ fn verify(
     file: &std::path::Path,
     at: Option<&str>,
     key: Option<&std::path::Path>,
+    crls: &[PathBuf],
 ) -> CliResult {
     let at = match at {
         Some(text) => {
@@ -324,7 +331,10 @@ fn verify(
     if text.contains("BEGIN CERTIFICATE") {
         let certs = Cert::from_pem_chain(&text).map_err(|e| e.to_string())?;
         let (leaf, pool) = certs.split_first().ok_or("no certificate in the file")?;
-        let options = VerifyOptions::new().with_model(ValidationModel::Shell);
+        let mut options = VerifyOptions::new().with_model(ValidationModel::Shell);
+        if !crls.is_empty() {
+            options = options.with_revocations(revocations(crls, &anchors, &certs, at)?);
+        }
         let path = verify_path(leaf, pool, &anchors, at, &options)
             .map_err(fail("chain does not verify"))?;
         println!(
@@ -337,11 +347,24 @@ fn verify(
     }
     let license =
         SignedLicense::from_pem(&text).map_err(fail("not a license or certificate chain"))?;
-    let verifier = Verifier::new(anchors, VerifyOptions::new());
+    let mut options = VerifyOptions::new();
+    if !crls.is_empty() {
+        let carried = license
+            .certificates()
+            .iter()
+            .map(Cert::from_certificate)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        options = options.with_revocations(revocations(crls, &anchors, &carried, at)?);
+    }
+    let verifier = Verifier::new(anchors, options);
     let verified = verifier
         .verify_license(&license, &[], at)
         .map_err(fail("license does not verify"))?;
     println!("valid at {} (chain model)", time_text(at));
+    if !crls.is_empty() {
+        println!("not revoked by the {} revocation list(s) given", crls.len());
+    }
     println!("signed by: {}", verified.signer().subject());
     describe_license(&license);
     if let Some(key_path) = key {
@@ -365,6 +388,71 @@ fn verify(
         );
     }
     Ok(())
+}
+
+/// The revocation lists in `files`, each checked against its issuer: the anchor, or a
+/// certificate among `pool` (the ones the license or chain carries) that itself verifies to the
+/// anchor at the list's thisUpdate.
+fn revocations(
+    files: &[PathBuf],
+    anchors: &TrustAnchors,
+    pool: &[Cert],
+    at: OffsetDateTime,
+) -> CliResult<std::sync::Arc<rms_chain::Revocations>> {
+    let mut revocations = rms_chain::Revocations::new();
+    for file in files {
+        let bytes =
+            std::fs::read(file).map_err(fail(&format!("cannot read {}", file.display())))?;
+        let crl = match std::str::from_utf8(&bytes) {
+            Ok(text) if text.contains("-----BEGIN") => rms_cert::RevocationList::from_pem(text),
+            _ => rms_cert::RevocationList::from_der(&bytes),
+        }
+        .map_err(fail(&format!(
+            "{} is not a revocation list",
+            file.display()
+        )))?;
+        let issuer = crl_issuer(&crl, anchors, pool).ok_or_else(|| {
+            format!(
+                "the issuer of {} ({}) is neither the anchor nor a certificate that verifies to it",
+                file.display(),
+                crl.issuer()
+            )
+        })?;
+        revocations
+            .add(&crl, &issuer)
+            .map_err(fail(&format!("{} is not usable", file.display())))?;
+        if at > crl.next_update() {
+            eprintln!(
+                "warning: {} was due to be replaced at {}: fetch a newer one",
+                file.display(),
+                time_text(crl.next_update())
+            );
+        }
+    }
+    Ok(std::sync::Arc::new(revocations))
+}
+
+fn crl_issuer(
+    crl: &rms_cert::RevocationList,
+    anchors: &TrustAnchors,
+    pool: &[Cert],
+) -> Option<Cert> {
+    // The issuer by name and, when both say, by key (a renewed issuer keeps its name).
+    let named = |cert: &Cert| {
+        cert.certificate().tbs_certificate().subject() == crl.issuer()
+            && match (crl.authority_key_id(), cert.subject_key_id()) {
+                (Some(aki), Some(ski)) => aki == ski,
+                _ => true,
+            }
+    };
+    if let Some(anchor) = anchors.iter().map(TrustAnchor::cert).find(|c| named(c)) {
+        return Some(anchor.clone());
+    }
+    let options = VerifyOptions::new().with_model(ValidationModel::Shell);
+    pool.iter()
+        .filter(|c| named(c))
+        .find(|c| verify_path(c, pool, anchors, crl.this_update(), &options).is_ok())
+        .cloned()
 }
 
 fn describe_license(license: &SignedLicense) {
