@@ -10,8 +10,8 @@
 //! temporary directory by default; for PostgreSQL a schema of its own, dropped at the end),
 //! starts `--nodes` licensing servers on loopback ports, each with `--server-threads` worker
 //! threads, and drives them with `--clients` concurrent keep-alive clients. The raw rate is the
-//! licensing SLC key signing a license-sized digest on as many threads as the servers have in
-//! all. After each phase it checks that every success is recorded in the configuration
+//! same SLC key signing on as many threads as the servers have in all, measured just before and
+//! just after each phase and averaged. After each phase it checks that every success is recorded in the configuration
 //! database and that a sample license verifies.
 
 use std::error::Error;
@@ -117,14 +117,16 @@ fn run(args: &Args) -> Result {
     let raw_threads = server_threads * args.nodes;
     let mut report = Vec::new();
     if args.mode != Mode::SubEnroll {
-        let raw = raw_signing_rate(&world.licensing_key, raw_threads, args.seconds)?;
+        let before = raw_signing_rate(&world.licensing_key, raw_threads, args.seconds)?;
         let phase = world.use_license_phase(args, server_threads)?;
-        report.push(("use licenses", phase, raw));
+        let after = raw_signing_rate(&world.licensing_key, raw_threads, args.seconds)?;
+        report.push(("use licenses", phase, before.mean(&after)));
     }
     if args.mode != Mode::UseLicense {
-        let raw = raw_signing_rate(&world.root_key, server_threads, args.seconds)?;
+        let before = raw_signing_rate(&world.root_key, server_threads, args.seconds)?;
         let phase = world.sub_enroll_phase(args, server_threads)?;
-        report.push(("sub-enrollments", phase, raw));
+        let after = raw_signing_rate(&world.root_key, server_threads, args.seconds)?;
+        report.push(("sub-enrollments", phase, before.mean(&after)));
     }
     println!();
     println!(
@@ -156,10 +158,21 @@ fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// The raw rate: the key signing on `threads` threads for `seconds`.
+/// The raw rate: the key signing on `threads` threads for `seconds`. It is measured just
+/// before and just after each phase, and the two averaged, so that a machine whose speed drifts
+/// (shared cores, frequency scaling) does not bias the ratio.
 struct Raw {
     rate: f64,
     threads: usize,
+}
+
+impl Raw {
+    fn mean(&self, other: &Raw) -> Raw {
+        Raw {
+            rate: (self.rate + other.rate) / 2.0,
+            threads: self.threads,
+        }
+    }
 }
 
 fn raw_signing_rate(key: &RsaSigner, threads: usize, seconds: u64) -> Result<Raw> {

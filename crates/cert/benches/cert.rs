@@ -10,7 +10,8 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rms_cert::{
     ContentPolicy, EnrollmentRequest, Grant, Grantee, Issuer, LicenseBody, RsaSigner, ServerId,
-    ServerIdentity, ServerRole, Signer, UsageRights, issue_publishing_license, issue_use_license,
+    ServerIdentity, ServerRole, SignedLicense, Signer, UsageRights, issue_publishing_license,
+    issue_use_license, issue_use_license_with_content_key,
 };
 use rms_policy::ValidityPolicy;
 use rsa::signature::Verifier;
@@ -91,6 +92,22 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("issue use license", |b| {
         b.iter(|| issue_use_license(&licensing, keys[2].private_key(), &pl, &grantee, now).unwrap())
+    });
+    // What a server with a cache of unwrapped content keys pays per use license, and the part
+    // of it that decoding the license it just made takes.
+    let content_key = [7u8; 32];
+    group.bench_function("issue use license, content key cached", |b| {
+        b.iter(|| {
+            issue_use_license_with_content_key(&licensing, &pl, &content_key, &grantee, now)
+                .unwrap()
+        })
+    });
+    let issued = issue_use_license_with_content_key(&licensing, &pl, &content_key, &grantee, now)
+        .unwrap()
+        .to_der()
+        .unwrap();
+    group.bench_function("decode a use license", |b| {
+        b.iter(|| SignedLicense::from_der(black_box(&issued)).unwrap())
     });
     group.finish();
 }

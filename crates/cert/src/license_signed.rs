@@ -10,6 +10,7 @@ use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_MESSAGE_DIGEST, ID_SIGNED_DATA,
 use der::asn1::{Any, OctetString, SetOfVec};
 use der::{Encode, Tag, Tagged};
 use rms_policy::{Validity, to_x509_time};
+use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
@@ -263,7 +264,9 @@ pub(crate) fn sign(
     let body_der = body.to_der()?;
     let econtent = EncapsulatedContentInfo {
         econtent_type: body.kind().content_type(),
-        econtent: Some(Any::new(Tag::OctetString, body_der).map_err(encode("license body"))?),
+        econtent: Some(
+            Any::new(Tag::OctetString, body_der.clone()).map_err(encode("license body"))?,
+        ),
     };
     let digest_algorithm = AlgorithmIdentifierOwned {
         oid: const_oid::db::rfc5912::ID_SHA_256,
@@ -290,7 +293,7 @@ pub(crate) fn sign(
         .map_err(cms_err)?;
     let mut builder = SignedDataBuilder::new(&econtent);
     builder
-        .add_digest_algorithm(digest_algorithm)
+        .add_digest_algorithm(digest_algorithm.clone())
         .map_err(cms_err)?;
     for certificate in chain {
         builder
@@ -302,5 +305,31 @@ pub(crate) fn sign(
         .map_err(cms_err)?;
     let info = builder.build().map_err(cms_err)?;
     let der = info.to_der().map_err(encode("license"))?;
-    SignedLicense::from_der(&der)
+    // What decoding `der` would give, from the parts in hand (decoding the certificates again
+    // costs more than anything here but the signature).
+    let (signed_attributes_der, signature) = adapter.take_signed().ok_or(CertError::Signing {
+        reason: "the CMS builder did not sign".into(),
+    })?;
+    let mut certificates = chain
+        .iter()
+        .map(|c| Ok((c.to_der().map_err(encode("certificate"))?, c.clone())))
+        .collect::<Result<Vec<_>, CertError>>()?;
+    // A SET OF is encoded sorted by encoding, and decoding returns that order.
+    certificates.sort_by(|a, b| a.0.cmp(&b.0));
+    let signer_view = SignerView {
+        issuer: leaf.tbs_certificate().issuer().clone(),
+        serial: leaf.tbs_certificate().serial_number().clone(),
+        digest_algorithm,
+        signature_algorithm: signer.algorithm(),
+        signature,
+        signed_attributes_der,
+        message_digest: Sha256::digest(&body_der).to_vec(),
+        content: body_der,
+    };
+    Ok(SignedLicense {
+        der,
+        body: body.clone(),
+        certificates: certificates.into_iter().map(|(_, c)| c).collect(),
+        signer: signer_view,
+    })
 }

@@ -53,6 +53,8 @@ pub(crate) struct BuilderSigner<'a> {
     inner: &'a dyn Signer,
     public_key: SubjectPublicKeyInfoOwned,
     failure: RefCell<Option<CertError>>,
+    /// The last message signed and its signature.
+    signed: RefCell<Option<(Vec<u8>, Vec<u8>)>>,
 }
 
 impl<'a> BuilderSigner<'a> {
@@ -61,7 +63,14 @@ impl<'a> BuilderSigner<'a> {
             inner,
             public_key: inner.public_key(),
             failure: RefCell::new(None),
+            signed: RefCell::new(None),
         }
+    }
+
+    /// The last message signed through this adapter and its signature: for CMS, the DER of
+    /// the signed attributes and the SignerInfo's signature.
+    pub(crate) fn take_signed(&self) -> Option<(Vec<u8>, Vec<u8>)> {
+        self.signed.borrow_mut().take()
     }
 
     /// Turns a builder error into ours, preferring the signer's own error if it failed.
@@ -108,7 +117,10 @@ impl DynSignatureAlgorithmIdentifier for BuilderSigner<'_> {
 impl signature::Signer<RawSignature> for BuilderSigner<'_> {
     fn try_sign(&self, msg: &[u8]) -> Result<RawSignature, signature::Error> {
         match self.inner.sign(msg) {
-            Ok(bytes) => Ok(RawSignature(bytes)),
+            Ok(bytes) => {
+                *self.signed.borrow_mut() = Some((msg.to_vec(), bytes.clone()));
+                Ok(RawSignature(bytes))
+            }
             Err(err) => {
                 let reason = err.to_string();
                 *self.failure.borrow_mut() = Some(err);

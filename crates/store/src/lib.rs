@@ -41,6 +41,7 @@ pub use crate::store::{Backend, IssuedFilter, Store, StoreOptions, redact};
 
 mod batch;
 mod error;
+mod generation;
 mod postgres;
 mod records;
 mod rows;

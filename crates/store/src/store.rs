@@ -2,11 +2,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
 use time::OffsetDateTime;
 
 use crate::batch::{GroupCommit, Job};
 use crate::error::classify;
+use crate::generation::SharedReads;
 use crate::records::*;
 use crate::rows::*;
 use crate::{StoreError, schema};
@@ -88,6 +89,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     group: GroupCommit,
+    generations: SharedReads,
 }
 
 impl Store {
@@ -119,6 +121,7 @@ impl Store {
             pool,
             backend,
             group: GroupCommit::default(),
+            generations: SharedReads::default(),
         })
     }
 
@@ -366,7 +369,33 @@ impl Store {
     /// The configuration generation: a counter the database itself raises (by trigger) on
     /// every change to principals, memberships, tokens or descriptors, whoever makes it. A node
     /// that caches those reads this one number per request and drops its cache when it moved.
+    ///
+    /// Concurrent callers share reads: a caller waits for the next read that starts after it
+    /// called, so it never misses a change committed before, and one query serves everyone
+    /// waiting.
     pub async fn config_generation(&self) -> Result<i64, StoreError> {
+        let (shared, start) = self.generations.wait();
+        if start {
+            let store = self.clone();
+            let mut reader = self.generations.reader();
+            tokio::spawn(async move {
+                while let Some(waiters) = reader.next_waiters() {
+                    let read = store.read_generation().await.ok();
+                    for waiter in waiters {
+                        let _ = waiter.send(read);
+                    }
+                }
+            });
+        }
+        match shared.await {
+            Ok(Some(generation)) => Ok(generation),
+            // The shared read failed (or its task stopped): read alone, for this caller's own
+            // error or answer.
+            _ => self.read_generation().await,
+        }
+    }
+
+    async fn read_generation(&self) -> Result<i64, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT generation FROM config_generation WHERE id = 1")
                 .fetch_one(&self.pool)
@@ -498,37 +527,58 @@ impl Store {
         }
     }
 
+    /// Inserts the records of `jobs` and their audit entries in one transaction, with one
+    /// statement for the records and one for the entries (each statement is a round trip to the
+    /// database, which matters more than its size).
     async fn insert_issued(&self, jobs: &[Job]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
+        let records = values_clause(jobs.len(), 10);
+        let sql = format!(
+            "INSERT INTO issued (issuer_serial, serial, kind, subject, not_before, not_after,
+                                 requester, issued_by, issued_at, der) VALUES {records}"
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql));
         for job in jobs {
             let record = &job.record;
-            sqlx::query(
-                "INSERT INTO issued (issuer_serial, serial, kind, subject, not_before, not_after,
-                                     requester, issued_by, issued_at, der)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(&record.issuer_serial)
-            .bind(&record.serial)
-            .bind(record.kind.name())
-            .bind(&record.subject)
-            .bind(to_unix(record.not_before))
-            .bind(to_unix(record.not_after))
-            .bind(&record.requester)
-            .bind(&record.issued_by)
-            .bind(to_unix(record.issued_at))
-            .bind(record.der.clone())
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                classify(e, || {
-                    format!(
-                        "serial {} of issuer {}",
-                        record.serial, record.issuer_serial
-                    )
-                })
-            })?;
-            insert_audit(&mut tx, &job.audit, to_unix(record.issued_at)).await?;
+            insert = insert
+                .bind(record.issuer_serial.clone())
+                .bind(record.serial.clone())
+                .bind(record.kind.name())
+                .bind(record.subject.clone())
+                .bind(to_unix(record.not_before))
+                .bind(to_unix(record.not_after))
+                .bind(record.requester.clone())
+                .bind(record.issued_by.clone())
+                .bind(to_unix(record.issued_at))
+                .bind(record.der.clone());
         }
+        insert.execute(&mut *tx).await.map_err(|e| {
+            classify(e, || match jobs {
+                [job] => format!(
+                    "serial {} of issuer {}",
+                    job.record.serial, job.record.issuer_serial
+                ),
+                _ => "a serial of this batch".to_owned(),
+            })
+        })?;
+        let entries = values_clause(jobs.len(), 7);
+        let sql = format!(
+            "INSERT INTO audit (at, principal, service, action, outcome, reason, node)
+             VALUES {entries}"
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql));
+        for job in jobs {
+            let entry = &job.audit;
+            insert = insert
+                .bind(to_unix(job.record.issued_at))
+                .bind(entry.principal.clone())
+                .bind(entry.service.clone())
+                .bind(entry.action.clone())
+                .bind(entry.outcome.to_string())
+                .bind(entry.reason.clone())
+                .bind(entry.node.clone());
+        }
+        insert.execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -731,6 +781,19 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// `($1, ..., $columns), ($columns+1, ...), ...` for `rows` rows.
+fn values_clause(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let placeholders: Vec<String> = (1..=columns)
+                .map(|column| format!("${}", row * columns + column))
+                .collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Which issued items to list.

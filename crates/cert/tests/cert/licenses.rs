@@ -134,6 +134,9 @@ fn licenses_round_trip_through_der_and_pem() {
     let pem = ul.to_pem().unwrap();
     assert!(pem.starts_with("-----BEGIN CMS-----"));
     assert_eq!(SignedLicense::from_pem(&pem).unwrap(), ul);
+    // A license as issued equals the license its encoding decodes to, whatever the kind.
+    let pl = publishing();
+    assert_eq!(SignedLicense::from_der(&pl.to_der().unwrap()).unwrap(), pl);
 }
 
 #[test]
