@@ -649,7 +649,8 @@ async fn nodes_starting_at_once_migrate_exactly_once() {
         "sqlite://{}?mode=rwc",
         dir.path().join("fresh.db").display()
     )];
-    urls.extend(common::postgres_url().await);
+    let postgres = common::postgres_schema().await;
+    urls.extend(postgres.iter().map(|(_, _, url)| url.clone()));
     for url in urls {
         let opens: Vec<_> = (0..4)
             .map(|_| {
@@ -666,5 +667,9 @@ async fn nodes_starting_at_once_migrate_exactly_once() {
             .await
             .unwrap();
         assert_eq!(versions, SCHEMA_VERSION, "{url}");
+        conn.close().await.unwrap();
+    }
+    if let Some((base, schema, _)) = postgres {
+        drop_postgres_schema(&base, &schema).await.unwrap();
     }
 }

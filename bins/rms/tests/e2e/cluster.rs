@@ -268,7 +268,8 @@ fn three_nodes_share_one_database() {
     let Some(base) = postgres::base_url() else {
         return;
     };
-    let mut cluster = Cluster::enroll(&postgres::fresh_schema(&base));
+    let schema = postgres::Schema::create(&base);
+    let mut cluster = Cluster::enroll(&schema.url);
     let first = cluster.first.clone();
     assert!(
         first.join("node.json").is_file(),
@@ -459,9 +460,9 @@ fn a_database_outage_is_503_and_service_resumes() {
     let Some(base) = postgres::base_url() else {
         return;
     };
-    let direct = postgres::fresh_schema(&base);
-    let proxy = postgres::Proxy::start(&direct);
-    let mut cluster = Cluster::enroll(&proxy.url(&direct));
+    let schema = postgres::Schema::create(&base);
+    let proxy = postgres::Proxy::start(&schema.url);
+    let mut cluster = Cluster::enroll(&proxy.url(&schema.url));
     let first = cluster.first.clone();
     cluster.serve(&first);
     let (alice, body) = cluster.alice_request();
@@ -515,4 +516,83 @@ fn a_database_outage_is_503_and_service_resumes() {
     let received = check_licenses(&cluster.verifier(), &outcomes.licenses);
     let recorded: BTreeSet<String> = cluster.recorded().into_iter().collect();
     assert!(received.is_subset(&recorded));
+}
+
+#[test]
+fn root_clusters_join_too_and_roles_do_not_mix() {
+    let Some(base) = postgres::base_url() else {
+        return;
+    };
+    let schema = postgres::Schema::create(&base);
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("root-1");
+    let out = ok(
+        ROOT,
+        &[
+            "init",
+            "--data-dir",
+            s(&first),
+            "--name",
+            "root-pg",
+            "--key-bits",
+            "2048",
+            "--database",
+            &schema.url,
+        ],
+        None,
+    );
+    assert!(out.contains("root certification cluster created"), "{out}");
+    let secret = first.join("cluster-secret");
+    let second = dir.path().join("root-2");
+    let out = ok(
+        ROOT,
+        &[
+            "join",
+            "--data-dir",
+            s(&second),
+            "--database",
+            &schema.url,
+            "--secret-file",
+            s(&secret),
+        ],
+        None,
+    );
+    assert!(out.contains("joined root cluster root-pg"), "{out}");
+    // The joined node needs no --database any more: node.json remembers it.
+    let status = ok(ROOT, &["status", "--data-dir", s(&second)], None);
+    assert!(
+        status.contains("root-pg") && status.contains("Postgres"),
+        "{status}"
+    );
+    assert_eq!(
+        ok(ROOT, &["chain", "--data-dir", s(&second)], None),
+        ok(ROOT, &["chain", "--data-dir", s(&first)], None),
+        "both nodes hold the same chain"
+    );
+    let refused = fails(
+        LICENSING,
+        &[
+            "join",
+            "--data-dir",
+            s(&dir.path().join("lic")),
+            "--database",
+            &schema.url,
+            "--secret-file",
+            s(&secret),
+        ],
+        None,
+    );
+    assert!(refused.contains("holds a root cluster"), "{refused}");
+    let refused = fails(
+        ROOT,
+        &[
+            "join",
+            "--data-dir",
+            s(&dir.path().join("root-3")),
+            "--database",
+            &schema.url,
+        ],
+        None,
+    );
+    assert!(refused.contains("cluster secret"), "{refused}");
 }

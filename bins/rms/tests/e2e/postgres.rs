@@ -26,16 +26,39 @@ pub(crate) fn base_url() -> Option<String> {
     }
 }
 
-/// A new schema on the server at `base`; returns the schema's URL.
-pub(crate) fn fresh_schema(base: &str) -> String {
-    let mut bytes = [0u8; 6];
-    getrandom::fill(&mut bytes).expect("random bytes");
-    let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    rt().block_on(rms_store::create_postgres_schema(
-        base,
-        &format!("rms_e2e_{suffix}"),
-    ))
-    .expect("create a schema on the test PostgreSQL server")
+/// A new schema on the test server, dropped (with everything in it) when the value is: declare
+/// it before the servers that use it, so that they stop first.
+pub(crate) struct Schema {
+    base: String,
+    name: String,
+    /// The schema's URL.
+    pub(crate) url: String,
+}
+
+impl Schema {
+    /// A new schema on the server at `base`.
+    pub(crate) fn create(base: &str) -> Schema {
+        let mut bytes = [0u8; 6];
+        getrandom::fill(&mut bytes).expect("random bytes");
+        let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let name = format!("rms_e2e_{suffix}");
+        let url = rt()
+            .block_on(rms_store::create_postgres_schema(base, &name))
+            .expect("create a schema on the test PostgreSQL server");
+        Schema {
+            base: base.to_owned(),
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Err(error) = rt().block_on(rms_store::drop_postgres_schema(&self.base, &self.name)) {
+            eprintln!("could not drop test schema {}: {error}", self.name);
+        }
+    }
 }
 
 /// `host:port` of a `postgres://user@host:port/db` URL.

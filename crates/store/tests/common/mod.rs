@@ -2,7 +2,6 @@
 //! `RMS_TEST_POSTGRES_URL` names a server (CI sets it), each test in a schema of its own.
 
 use rms_store::{Store, StoreOptions};
-use sqlx::{Connection, Executor};
 
 /// A store under test, and what keeps it alive.
 pub(crate) struct TestStore {
@@ -11,6 +10,27 @@ pub(crate) struct TestStore {
     /// A URL that opens the same database (for tests that reopen it or go around the API).
     pub(crate) url: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL server and the schema to drop at the end.
+    schema: Option<(String, String)>,
+}
+
+impl Drop for TestStore {
+    /// Drops the test's PostgreSQL schema, so runs leave nothing behind on the shared server.
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.schema.take() {
+            // The test's runtime may be shutting down: use one of our own, on a thread of its own.
+            let dropped = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map(|rt| rt.block_on(rms_store::drop_postgres_schema(&base, &schema)))
+            })
+            .join();
+            if !matches!(dropped, Ok(Ok(Ok(())))) {
+                eprintln!("could not drop a test schema: {dropped:?}");
+            }
+        }
+    }
 }
 
 fn random_suffix() -> String {
@@ -33,32 +53,26 @@ pub(crate) async fn sqlite() -> TestStore {
         label: "sqlite",
         url,
         _dir: Some(dir),
+        schema: None,
     }
 }
 
-/// A URL for a new, empty schema on the test PostgreSQL server, or `None` (with the reason
-/// printed) when no server is configured.
-pub(crate) async fn postgres_url() -> Option<String> {
+/// A new, empty schema on the test PostgreSQL server (its server URL, name and URL), or
+/// `None` (with the reason printed) when no server is configured.
+pub(crate) async fn postgres_schema() -> Option<(String, String, String)> {
     let Ok(base) = std::env::var("RMS_TEST_POSTGRES_URL") else {
         eprintln!("skipping the PostgreSQL backend: RMS_TEST_POSTGRES_URL is not set (CI sets it)");
         return None;
     };
-    sqlx::any::install_default_drivers();
     let schema = format!("rms_test_{}", random_suffix());
-    let mut conn = sqlx::AnyConnection::connect(&base)
+    let url = rms_store::create_postgres_schema(&base, &schema)
         .await
-        .expect("connect to RMS_TEST_POSTGRES_URL");
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .await
-        .expect("create schema");
-    let separator = if base.contains('?') { '&' } else { '?' };
-    Some(format!(
-        "{base}{separator}options=-c%20search_path%3D{schema}"
-    ))
+        .expect("create a schema on RMS_TEST_POSTGRES_URL");
+    Some((base, schema, url))
 }
 
 pub(crate) async fn postgres() -> Option<TestStore> {
-    let url = postgres_url().await?;
+    let (base, schema, url) = postgres_schema().await?;
     let store = Store::open(&url, StoreOptions::default())
         .await
         .expect("open postgres");
@@ -67,6 +81,7 @@ pub(crate) async fn postgres() -> Option<TestStore> {
         label: "postgres",
         url,
         _dir: None,
+        schema: Some((base, schema)),
     })
 }
 
