@@ -64,8 +64,9 @@ pub(crate) fn from_unix(seconds: i64) -> Result<OffsetDateTime, StoreError> {
 /// Settings of the connection pool.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// Most connections held open at once.
-    pub max_connections: u32,
+    /// Most connections held open at once; `None` for the backend's default: 2 for SQLite (it
+    /// writes one transaction at a time, and each connection is a thread), 8 for PostgreSQL.
+    pub max_connections: Option<u32>,
     /// How long an operation waits for a free connection before the database counts as
     /// unavailable.
     pub acquire_timeout: Duration,
@@ -74,7 +75,7 @@ pub struct StoreOptions {
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
-            max_connections: 8,
+            max_connections: None,
             acquire_timeout: Duration::from_secs(5),
         }
     }
@@ -108,7 +109,10 @@ impl Store {
         schema::migrate(&mut conn, backend).await?;
         drop(conn);
         let pool = AnyPoolOptions::new()
-            .max_connections(options.max_connections)
+            .max_connections(options.max_connections.unwrap_or(match backend {
+                Backend::Sqlite => 2,
+                Backend::Postgres => 8,
+            }))
             .acquire_timeout(options.acquire_timeout)
             // A PostgreSQL connection can die with its server (a restart, a failover); checking
             // it before use turns that into a reconnection instead of a failed request. A
