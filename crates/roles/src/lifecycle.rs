@@ -16,11 +16,12 @@ use rms_cert::{
 };
 use rms_dacl::Service;
 use rms_policy::{RenewalStatus, Validity, ValidityPolicy};
-use rms_store::{IssuedFilter, IssuedKind, IssuedRecord, Outcome, RevocationRecord};
+use rms_store::{Outcome, RevocationRecord};
 use time::{Duration, OffsetDateTime};
 
 use crate::error::cert_refused;
-use crate::{Cluster, RoleError, RootRole, serial_hex};
+use crate::root::slc_record;
+use crate::{Cluster, RoleError, RootRole};
 
 /// How long a revocation list stays current (its nextUpdate after thisUpdate).
 pub const CRL_LIFETIME: Duration = Duration::days(7);
@@ -203,16 +204,7 @@ impl RootRole {
                 .await?;
             Err::<Chain, RoleError>(error)
         };
-        let found = cluster
-            .store()
-            .issued(&IssuedFilter {
-                kind: Some(IssuedKind::Slc),
-                serial: Some(serial.clone()),
-                limit: Some(1),
-                ..IssuedFilter::default()
-            })
-            .await?;
-        let Some(record) = found.first() else {
+        let Some(record) = self.issued_slc(&serial).await? else {
             return refuse(RoleError::refused(
                 "unknown_slc",
                 format!("this root has issued no SLC with serial {serial}"),
@@ -245,23 +237,16 @@ impl RootRole {
             .issuer
             .issue_slc(checked.request(), now)
             .map_err(cert_refused)?;
-        let leaf = chain.leaf();
-        let validity = rms_policy::from_x509_validity(leaf.tbs_certificate().validity())
-            .map_err(|e| RoleError::Internal(e.to_string()))?;
-        let renewed = serial_hex(leaf);
         let subject = checked.request().identity().common_name().to_owned();
-        let record = IssuedRecord {
-            issuer_serial: signing.serial.clone(),
-            serial: renewed.clone(),
-            kind: IssuedKind::Slc,
-            subject: subject.clone(),
-            not_before: validity.not_before(),
-            not_after: validity.not_after(),
-            requester: caller.name.clone(),
-            issued_by: cluster.options().node_id.clone(),
-            issued_at: now,
-            der: rms_cert::certificate_to_der(leaf).map_err(RoleError::Cert)?,
-        };
+        let record = slc_record(
+            cluster,
+            &signing.serial,
+            &chain,
+            &subject,
+            &caller.name,
+            now,
+        )?;
+        let renewed = record.serial.clone();
         let what = if checked.is_rekey() {
             "rekeyed"
         } else {
@@ -303,16 +288,7 @@ impl RootRole {
                 format!("a revocation takes effect now or earlier, not at {revoked_at}"),
             ));
         }
-        let found = cluster
-            .store()
-            .issued(&IssuedFilter {
-                kind: Some(IssuedKind::Slc),
-                serial: Some(serial.clone()),
-                limit: Some(1),
-                ..IssuedFilter::default()
-            })
-            .await?;
-        let record = found.first().ok_or_else(|| {
+        let record = self.issued_slc(&serial).await?.ok_or_else(|| {
             RoleError::NotFound(format!("no SLC with serial {serial} issued by this root"))
         })?;
         let revocation = RevocationRecord {

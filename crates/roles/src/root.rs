@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rms_cert::{Chain, EnrollmentRequest, Issuer, RsaSigner, ServerId, ServerIdentity, ServerRole};
 use rms_dacl::Service;
-use rms_store::{ClusterRole, IssuedKind, IssuedRecord, Outcome, Store};
+use rms_store::{ClusterRole, IssuedFilter, IssuedKind, IssuedRecord, Outcome, Store};
 
 use crate::admin::{AdminCredentials, create_cluster};
 use crate::error::{cert_refused, request_refused};
@@ -162,23 +162,16 @@ impl RootRole {
             Ok(chain) => chain,
             Err(error) => return self.refuse(&caller.name, cert_refused(error)).await,
         };
-        let leaf = chain.leaf();
-        let validity = rms_policy::from_x509_validity(leaf.tbs_certificate().validity())
-            .map_err(|e| RoleError::Internal(e.to_string()))?;
         let subject = checked.identity().common_name().to_owned();
-        let serial = serial_hex(leaf);
-        let record = IssuedRecord {
-            issuer_serial: signing.serial.clone(),
-            serial: serial.clone(),
-            kind: IssuedKind::Slc,
-            subject: subject.clone(),
-            not_before: validity.not_before(),
-            not_after: validity.not_after(),
-            requester: caller.name.clone(),
-            issued_by: cluster.options().node_id.clone(),
-            issued_at: now,
-            der: rms_cert::certificate_to_der(leaf).map_err(RoleError::Cert)?,
-        };
+        let record = slc_record(
+            cluster,
+            &signing.serial,
+            &chain,
+            &subject,
+            &caller.name,
+            now,
+        )?;
+        let serial = record.serial.clone();
         let reason = format!("{decision}; issued licensing SLC {serial} for {subject:?}");
         let entry = cluster.audit_entry(
             &caller.name,
@@ -190,6 +183,21 @@ impl RootRole {
         cluster.store().record_issued(&record, &entry).await?;
         tracing::info!(principal = %caller.name, %subject, %serial, "sub-enrolled a licensing server");
         Ok(chain)
+    }
+
+    /// The SLC with `serial` this root issued, if any.
+    pub(crate) async fn issued_slc(&self, serial: &str) -> Result<Option<IssuedRecord>, RoleError> {
+        let found = self
+            .cluster
+            .store()
+            .issued(&IssuedFilter {
+                kind: Some(IssuedKind::Slc),
+                serial: Some(serial.to_owned()),
+                limit: Some(1),
+                ..IssuedFilter::default()
+            })
+            .await?;
+        Ok(found.into_iter().next())
     }
 
     /// Records a refused request in the audit log, then returns the refusal.
@@ -206,4 +214,31 @@ impl RootRole {
             .await?;
         Err(error)
     }
+}
+
+/// The record of an SLC `cluster` issued at `now` (the leaf of `chain`) with its SLC `issuer_serial`,
+/// for `subject` at the request of `requester`.
+pub(crate) fn slc_record(
+    cluster: &Cluster,
+    issuer_serial: &str,
+    chain: &Chain,
+    subject: &str,
+    requester: &str,
+    now: time::OffsetDateTime,
+) -> Result<IssuedRecord, RoleError> {
+    let leaf = chain.leaf();
+    let validity = rms_policy::from_x509_validity(leaf.tbs_certificate().validity())
+        .map_err(|e| RoleError::Internal(e.to_string()))?;
+    Ok(IssuedRecord {
+        issuer_serial: issuer_serial.to_owned(),
+        serial: serial_hex(leaf),
+        kind: IssuedKind::Slc,
+        subject: subject.to_owned(),
+        not_before: validity.not_before(),
+        not_after: validity.not_after(),
+        requester: requester.to_owned(),
+        issued_by: cluster.options().node_id.clone(),
+        issued_at: now,
+        der: rms_cert::certificate_to_der(leaf).map_err(RoleError::Cert)?,
+    })
 }
