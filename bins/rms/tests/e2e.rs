@@ -15,6 +15,8 @@ mod harness;
 mod lifecycle;
 #[path = "e2e/metrics.rs"]
 mod metrics;
+#[path = "e2e/pg_cluster.rs"]
+mod pg_cluster;
 #[path = "e2e/postgres.rs"]
 mod postgres;
 #[path = "e2e/restart.rs"]

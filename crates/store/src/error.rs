@@ -21,6 +21,10 @@ pub enum StoreError {
         /// The newest schema version this build knows.
         supported: i64,
     },
+    /// The database is out of reach, as several concurrent callers sharing one read or one
+    /// commit learned together (the driver's error, as text).
+    #[error("configuration database unavailable: {0}")]
+    UnavailableShared(String),
     /// A write whose outcome the store cannot report: the task committing it stopped (its
     /// runtime shut down). Treat it as not done; retrying is safe.
     #[error("configuration database write interrupted: {0}")]
@@ -61,7 +65,9 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            StoreError::Unavailable(_) | StoreError::Interrupted(_)
+            StoreError::Unavailable(_)
+                | StoreError::UnavailableShared(_)
+                | StoreError::Interrupted(_)
         )
     }
 }

@@ -9,10 +9,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::oneshot;
 
+/// The outcome of a shared read: the generation, or the error's text (the driver's error
+/// cannot be cloned for every waiter).
+pub(crate) type SharedRead = Result<i64, String>;
+
 /// Who waits for the next read.
 #[derive(Default)]
 struct Readers {
-    waiting: Vec<oneshot::Sender<Option<i64>>>,
+    waiting: Vec<oneshot::Sender<SharedRead>>,
     /// Whether a reader task is running; at most one is.
     running: bool,
 }
@@ -37,9 +41,9 @@ impl SharedReads {
         }
     }
 
-    /// Registers a waiter for the next read (`None` from it means: read for yourself); returns
-    /// true when no reader runs and the caller must start one.
-    pub(crate) fn wait(&self) -> (oneshot::Receiver<Option<i64>>, bool) {
+    /// Registers a waiter for the next read; returns true when no reader runs and the caller
+    /// must start one. (A waiter whose sender is dropped unanswered reads for itself.)
+    pub(crate) fn wait(&self) -> (oneshot::Receiver<SharedRead>, bool) {
         let (sender, receiver) = oneshot::channel();
         let mut readers = self.lock();
         readers.waiting.push(sender);
@@ -66,7 +70,7 @@ pub(crate) struct Reader {
 impl Reader {
     /// Everyone waiting now (they are served by the read about to start), or `None` (and the
     /// reader marked stopped) when no one waits.
-    pub(crate) fn next_waiters(&mut self) -> Option<Vec<oneshot::Sender<Option<i64>>>> {
+    pub(crate) fn next_waiters(&mut self) -> Option<Vec<oneshot::Sender<SharedRead>>> {
         let mut readers = self.shared.lock();
         if readers.waiting.is_empty() {
             readers.running = false;
@@ -84,8 +88,7 @@ impl Drop for Reader {
         }
         let mut readers = self.shared.lock();
         readers.running = false;
-        for waiter in readers.waiting.drain(..) {
-            let _ = waiter.send(None);
-        }
+        // Dropping the senders tells the waiters to read for themselves.
+        readers.waiting.clear();
     }
 }

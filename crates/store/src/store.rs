@@ -384,18 +384,19 @@ impl Store {
             let mut reader = self.generations.reader();
             tokio::spawn(async move {
                 while let Some(waiters) = reader.next_waiters() {
-                    let read = store.read_generation().await.ok();
+                    let read = store.read_generation().await.map_err(|e| e.to_string());
                     for waiter in waiters {
-                        let _ = waiter.send(read);
+                        let _ = waiter.send(read.clone());
                     }
                 }
             });
         }
         match shared.await {
-            Ok(Some(generation)) => Ok(generation),
-            // The shared read failed (or its task stopped): read alone, for this caller's own
-            // error or answer.
-            _ => self.read_generation().await,
+            Ok(Ok(generation)) => Ok(generation),
+            // Everyone waiting learns of a failure at once: none of them tries again alone.
+            Ok(Err(error)) => Err(StoreError::UnavailableShared(error)),
+            // The reader stopped without answering (its runtime shut down): read alone.
+            Err(_) => self.read_generation().await,
         }
     }
 
@@ -515,14 +516,32 @@ impl Store {
         })?
     }
 
-    /// Commits `batch` in one transaction; if that fails, commits each record alone so that
-    /// one bad record (a duplicate serial) fails only its own request, with its own error.
+    /// Commits `batch` in one transaction; if the database refuses it, commits each record alone
+    /// so that one bad record (a duplicate serial) fails only its own request, with its own
+    /// error.
     async fn commit_batch(&self, batch: Vec<Job>) {
-        if batch.len() > 1 && self.insert_issued(&batch).await.is_ok() {
-            for job in batch {
-                let _ = job.done.send(Ok(()));
+        if batch.len() > 1 {
+            match self.insert_issued(&batch).await {
+                Ok(()) => {
+                    for job in batch {
+                        let _ = job.done.send(Ok(()));
+                    }
+                    return;
+                }
+                // The database is out of reach: retrying each record alone would only make
+                // every caller wait again. They all learn it now.
+                Err(error) if error.is_unavailable() => {
+                    let text = error.to_string();
+                    for job in batch {
+                        let _ = job
+                            .done
+                            .send(Err(StoreError::UnavailableShared(text.clone())));
+                    }
+                    return;
+                }
+                // A refusal (a duplicate serial): find whose, each record in its own transaction.
+                Err(_) => {}
             }
-            return;
         }
         for job in batch {
             let outcome = self.insert_issued(std::slice::from_ref(&job)).await;

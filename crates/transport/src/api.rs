@@ -7,7 +7,6 @@ use std::sync::Arc;
 use base64ct::{Base64, Encoding};
 use rms_cert::{Grant, SignedLicense, UsageRight, UsageRights};
 use rms_roles::{Cluster, ErrorClass, LicensingRole, PublishRequest, RoleError, RootRole};
-use rms_store::StoreError;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -416,10 +415,7 @@ async fn health(cluster: &Cluster) -> Result<Response, ApiError> {
     // A health check must answer quickly even while the database does not.
     match tokio::time::timeout(HEALTH_PING_TIMEOUT, cluster.store().ping()).await {
         Ok(Ok(())) => {}
-        Ok(Err(error)) => problems.push(match error {
-            StoreError::Unavailable(_) => format!("configuration database unavailable: {error}"),
-            other => other.to_string(),
-        }),
+        Ok(Err(error)) => problems.push(error.to_string()),
         Err(_) => problems.push(format!(
             "configuration database unavailable: no answer within {HEALTH_PING_TIMEOUT:?}"
         )),
