@@ -39,6 +39,7 @@ fn control(ctl: &str, action: &[&str]) {
 fn ready() -> bool {
     Command::new("pg_isready")
         .args(["-h", "127.0.0.1", "-p", "5432"])
+        .stdout(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
 }

@@ -620,6 +620,23 @@ async fn revocations_are_recorded_once_and_crl_numbers_rise() {
     }
 }
 
+/// A new SQLite database uses 16 KiB pages (a license record then fits on one page) and WAL.
+#[tokio::test]
+async fn new_sqlite_databases_use_large_pages_and_wal() {
+    let t = common::sqlite().await;
+    let mut conn = sqlx::AnyConnection::connect(&t.url).await.unwrap();
+    let page_size: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(page_size, 16384);
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(journal, "wal");
+}
+
 #[tokio::test]
 async fn unsupported_url_is_refused_with_password_hidden() {
     let err = Store::open("mysql://root:secret@localhost/db", StoreOptions::default())
