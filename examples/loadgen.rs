@@ -235,7 +235,7 @@ impl Phase {
 
 /// The clusters under test and what the clients need.
 struct World {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     root_store: Store,
     root_secret: ClusterSecret,
     root_key: Arc<RsaSigner>,
@@ -349,7 +349,7 @@ impl World {
                 .to_owned();
         licensing_store.close().await;
         Ok(Self {
-            _dir: dir,
+            dir,
             root_store,
             root_secret,
             root_key,
@@ -424,7 +424,7 @@ impl World {
 
     fn sub_enroll_phase(&self, args: &Args, server_threads: usize) -> Result<Phase> {
         let server_runtime = runtime("rms-root", server_threads)?;
-        let root_db = self._dir.path().join("root.db");
+        let root_db = self.dir.path().join("root.db");
         let secret = self.root_secret.clone();
         let server = server_runtime.block_on(async move {
             let store = Store::open_sqlite(&root_db).await?;

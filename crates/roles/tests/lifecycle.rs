@@ -260,7 +260,7 @@ async fn forged_unknown_and_revoked_renewals_are_refused() {
 async fn other_nodes_switch_to_the_renewed_slc_and_requests_in_flight_succeed() {
     let w = world().await;
     let (alice, publishing, key) = alice(&w).await;
-    let store = Store::open_sqlite(&w._dir.path().join("licensing.db"))
+    let store = Store::open_sqlite(&w.dir.path().join("licensing.db"))
         .await
         .unwrap();
     let other = Arc::new(

@@ -371,7 +371,7 @@ async fn changes_made_elsewhere_apply_to_the_next_request() {
     }
 
     let other_node = Admin::open(
-        Store::open_sqlite(&w._dir.path().join("licensing.db"))
+        Store::open_sqlite(&w.dir.path().join("licensing.db"))
             .await
             .unwrap(),
         "operator-elsewhere",

@@ -11,7 +11,7 @@ use time::macros::datetime;
 
 #[allow(dead_code)] // each test binary uses its own subset
 pub(crate) struct World {
-    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
     pub(crate) clock: Arc<ManualClock>,
     pub(crate) root: RootRole,
     pub(crate) root_admin: Admin,
@@ -93,7 +93,7 @@ pub(crate) async fn world() -> World {
         .await
         .unwrap();
     World {
-        _dir: dir,
+        dir,
         clock,
         root,
         root_admin,
