@@ -91,7 +91,7 @@ impl ServerCommand {
         router: impl FnOnce(Arc<Cluster>, Arc<Metrics>) -> Result<Router, String>,
     ) -> CliResult {
         match self {
-            ServerCommand::Join { cluster } => join(&cluster, role).await,
+            ServerCommand::Join { cluster } => crate::join::join(&cluster, role).await,
             ServerCommand::Serve { cluster, serve } => {
                 init_logging(serve.log_json);
                 if role == ClusterRole::Root && serve.renew_from.is_some() {
@@ -535,89 +535,5 @@ pub async fn print_status(args: &ClusterArgs) -> CliResult {
             time_text(node.last_seen)
         );
     }
-    Ok(())
-}
-
-/// `join`: a new node of the cluster in the shared database `args.database`.
-pub(crate) async fn join(args: &ClusterArgs, role: ClusterRole) -> CliResult {
-    init_logging(false);
-    let Some(url) = args.database.clone() else {
-        return Err(
-            "join needs the cluster's shared database: give --database postgres://... (or set RMS_DATABASE_URL)"
-                .into(),
-        );
-    };
-    let dir = args.dir();
-    for existing in [dir.node_file(), dir.file("rms.db")] {
-        if existing.exists() {
-            return Err(format!(
-                "{} already belongs to a node ({} exists): give a new data directory",
-                dir.path().display(),
-                existing.display()
-            ));
-        }
-    }
-    let env_secret = std::env::var(rms_roles::CLUSTER_SECRET_ENV).is_ok();
-    if !env_secret && args.secret_file.is_none() {
-        return Err(format!(
-            "join needs the cluster secret that protects the SLC key: set {} or give --secret-file (the file init or enroll wrote on the first node)",
-            rms_roles::CLUSTER_SECRET_ENV
-        ));
-    }
-    let secret = args.secret()?;
-    let store = args.open_store().await?;
-    let identity = store
-        .cluster()
-        .await
-        .map_err(|e| format!("{} holds no cluster to join: {e}", rms_store::redact(&url)))?;
-    if identity.role != role {
-        return Err(format!(
-            "{} holds a {} cluster, not a {role} cluster: use rms-{} join",
-            rms_store::redact(&url),
-            identity.role,
-            if identity.role == ClusterRole::Root {
-                "root"
-            } else {
-                "licensing"
-            }
-        ));
-    }
-    // Loading the cluster decrypts its SLC key: a wrong secret stops here, with its cause.
-    let cluster = Cluster::open(store.clone(), &secret, rms_roles::NodeOptions::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    dir.create()?;
-    dir.remember_database(&url)?;
-    if !env_secret {
-        secret
-            .write_new_file(&dir.secret_file())
-            .map_err(|e| e.to_string())?;
-    }
-    let validity = cluster.slc_validity();
-    println!(
-        "joined {} cluster {} (id {}) as a new node in {}",
-        identity.role,
-        identity.name,
-        identity.cluster_id,
-        dir.path().display()
-    );
-    println!("database: {}", rms_store::redact(&url));
-    println!(
-        "SLC: serial {}, valid until {}",
-        rms_roles::serial_hex(cluster.chain().leaf()),
-        validity.not_after().format(&Rfc3339).unwrap_or_default()
-    );
-    if env_secret {
-        println!(
-            "cluster secret: from {} (set it for serve too)",
-            rms_roles::CLUSTER_SECRET_ENV
-        );
-    } else {
-        println!(
-            "cluster secret: copied to {} (mode 0600)",
-            dir.secret_file().display()
-        );
-    }
-    store.close().await;
     Ok(())
 }

@@ -30,6 +30,7 @@ pub use crate::commands::{
 };
 
 mod commands;
+mod join;
 
 /// A command's failure: a one-line reason for stderr.
 pub type CliResult<T = ()> = Result<T, String>;

@@ -30,6 +30,7 @@
 //! ```
 
 pub use crate::error::StoreError;
+pub use crate::issued::IssuedFilter;
 pub use crate::postgres::{create_postgres_schema, drop_postgres_schema, postgres_schema_url};
 pub use crate::records::{
     AuditEntry, AuthenticatedPrincipal, ClusterIdentity, ClusterRole, DescriptorRecord, IssuedKind,
@@ -37,11 +38,12 @@ pub use crate::records::{
     SlcRecord,
 };
 pub use crate::schema::SCHEMA_VERSION;
-pub use crate::store::{Backend, IssuedFilter, Store, StoreOptions, redact};
+pub use crate::store::{Backend, Store, StoreOptions, redact};
 
 mod batch;
 mod error;
 mod generation;
+mod issued;
 mod postgres;
 mod records;
 mod rows;

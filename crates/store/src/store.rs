@@ -2,10 +2,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, AssertSqlSafe, Row};
+use sqlx::{AnyPool, Row};
 use time::OffsetDateTime;
 
-use crate::batch::{GroupCommit, Job};
+use crate::batch::GroupCommit;
 use crate::error::classify;
 use crate::generation::SharedReads;
 use crate::records::*;
@@ -87,9 +87,9 @@ impl Default for StoreOptions {
 /// all. Methods that record an issuance return only after the record is committed.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
     backend: Backend,
-    group: GroupCommit,
+    pub(crate) group: GroupCommit,
     generations: SharedReads,
 }
 
@@ -481,246 +481,6 @@ impl Store {
         Ok(version)
     }
 
-    // ----- issuance records -----
-
-    /// Records an issued item and its audit entry, committed in one transaction, and returns
-    /// only once they are committed. A serial already issued by the same issuer is refused with
-    /// [`StoreError::AlreadyExists`] and nothing is written.
-    ///
-    /// Concurrent calls are committed together (group commit): records that arrive while a
-    /// transaction commits share the next one. Each caller still learns its own outcome.
-    pub async fn record_issued(
-        &self,
-        record: &IssuedRecord,
-        audit: &NewAuditEntry,
-    ) -> Result<(), StoreError> {
-        let (done, outcome) = tokio::sync::oneshot::channel();
-        let job = Job {
-            record: record.clone(),
-            audit: audit.clone(),
-            done,
-        };
-        if self.group.push(job) {
-            let store = self.clone();
-            let mut writer = self.group.writer();
-            // A task of its own, so that a caller that gives up (a client that hangs up) never
-            // abandons the records of the others in its batch.
-            tokio::spawn(async move {
-                while let Some(batch) = writer.next_batch() {
-                    store.commit_batch(batch).await;
-                }
-            });
-        }
-        outcome.await.map_err(|_| {
-            StoreError::Interrupted("the issuance writer stopped before committing".into())
-        })?
-    }
-
-    /// Commits `batch` in one transaction; if the database refuses it, commits each record alone
-    /// so that one bad record (a duplicate serial) fails only its own request, with its own
-    /// error.
-    async fn commit_batch(&self, batch: Vec<Job>) {
-        if batch.len() > 1 {
-            match self.insert_issued(&batch).await {
-                Ok(()) => {
-                    for job in batch {
-                        let _ = job.done.send(Ok(()));
-                    }
-                    return;
-                }
-                // The database is out of reach: retrying each record alone would only make
-                // every caller wait again. They all learn it now.
-                Err(error) if error.is_unavailable() => {
-                    let text = error.to_string();
-                    for job in batch {
-                        let _ = job
-                            .done
-                            .send(Err(StoreError::UnavailableShared(text.clone())));
-                    }
-                    return;
-                }
-                // A refusal (a duplicate serial): find whose, each record in its own transaction.
-                Err(_) => {}
-            }
-        }
-        for job in batch {
-            let outcome = self.insert_issued(std::slice::from_ref(&job)).await;
-            // The caller may have gone away; its record's fate is in the audit log either way.
-            let _ = job.done.send(outcome);
-        }
-    }
-
-    /// Inserts the records of `jobs` and their audit entries in one transaction, with one
-    /// statement for the records and one for the entries (each statement is a round trip to the
-    /// database, which matters more than its size).
-    async fn insert_issued(&self, jobs: &[Job]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let records = values_clause(jobs.len(), 10);
-        let sql = format!(
-            "INSERT INTO issued (issuer_serial, serial, kind, subject, not_before, not_after,
-                                 requester, issued_by, issued_at, der) VALUES {records}"
-        );
-        let mut insert = sqlx::query(AssertSqlSafe(sql));
-        for job in jobs {
-            let record = &job.record;
-            insert = insert
-                .bind(record.issuer_serial.clone())
-                .bind(record.serial.clone())
-                .bind(record.kind.name())
-                .bind(record.subject.clone())
-                .bind(to_unix(record.not_before))
-                .bind(to_unix(record.not_after))
-                .bind(record.requester.clone())
-                .bind(record.issued_by.clone())
-                .bind(to_unix(record.issued_at))
-                .bind(record.der.clone());
-        }
-        insert.execute(&mut *tx).await.map_err(|e| {
-            classify(e, || match jobs {
-                [job] => format!(
-                    "serial {} of issuer {}",
-                    job.record.serial, job.record.issuer_serial
-                ),
-                _ => "a serial of this batch".to_owned(),
-            })
-        })?;
-        let entries = values_clause(jobs.len(), 7);
-        let sql = format!(
-            "INSERT INTO audit (at, principal, service, action, outcome, reason, node)
-             VALUES {entries}"
-        );
-        let mut insert = sqlx::query(AssertSqlSafe(sql));
-        for job in jobs {
-            let entry = &job.audit;
-            insert = insert
-                .bind(to_unix(job.record.issued_at))
-                .bind(entry.principal.clone())
-                .bind(entry.service.clone())
-                .bind(entry.action.clone())
-                .bind(entry.outcome.to_string())
-                .bind(entry.reason.clone())
-                .bind(entry.node.clone());
-        }
-        insert.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Issued items, newest first, optionally only those of `kind` or expiring before
-    /// `expiring_before`, at most `limit`.
-    pub async fn issued(&self, filter: &IssuedFilter) -> Result<Vec<IssuedRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT issuer_serial, serial, kind, subject, not_before, not_after, requester,
-                    issued_by, issued_at, der
-             FROM issued
-             WHERE ($1 = '' OR kind = $1) AND not_after <= $2 AND ($3 = '' OR serial = $3)
-             ORDER BY issued_at DESC, serial LIMIT $4",
-        )
-        .bind(filter.kind.map(IssuedKind::name).unwrap_or(""))
-        .bind(filter.expiring_before.map(to_unix).unwrap_or(i64::MAX))
-        .bind(filter.serial.as_deref().unwrap_or(""))
-        .bind(filter.limit.unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(issued_from_row).collect()
-    }
-
-    /// Deletes the records of items whose validity ended before `expired_before`, recording
-    /// how many in the audit log, in one transaction. Returns how many were deleted. (Choosing
-    /// a cutoff well before now, so that nothing still valid or recently expired goes, is the
-    /// caller's job.)
-    pub async fn prune_issued(
-        &self,
-        expired_before: OffsetDateTime,
-        audit: &NewAuditEntry,
-    ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM issued WHERE not_after < $1")
-            .bind(to_unix(expired_before))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let entry = NewAuditEntry {
-            reason: format!("{}; {deleted} records deleted", audit.reason),
-            ..audit.clone()
-        };
-        insert_audit(&mut tx, &entry, now_unix()).await?;
-        tx.commit().await?;
-        Ok(deleted)
-    }
-
-    /// How many items of `kind` have been issued.
-    pub async fn count_issued(&self, kind: IssuedKind) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM issued WHERE kind = $1")
-                .bind(kind.name())
-                .fetch_one(&self.pool)
-                .await?,
-        )
-    }
-
-    // ----- revocations -----
-
-    /// Records the revocation of a certificate and its audit entry, in one transaction; a
-    /// certificate revoked before is refused with [`StoreError::AlreadyExists`].
-    pub async fn revoke(
-        &self,
-        revocation: &RevocationRecord,
-        audit: &NewAuditEntry,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let now = now_unix();
-        sqlx::query(
-            "INSERT INTO revocations (issuer_serial, serial, revoked_at, reason, revoked_by,
-                                      recorded_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&revocation.issuer_serial)
-        .bind(&revocation.serial)
-        .bind(to_unix(revocation.revoked_at))
-        .bind(&revocation.reason)
-        .bind(&revocation.revoked_by)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| classify(e, || format!("revocation of serial {}", revocation.serial)))?;
-        insert_audit(&mut tx, audit, now).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Every revocation, oldest first.
-    pub async fn revocations(&self) -> Result<Vec<RevocationRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT issuer_serial, serial, revoked_at, reason, revoked_by FROM revocations
-             ORDER BY revoked_at, serial",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(revocation_from_row).collect()
-    }
-
-    /// The revocation of the certificate with `serial`, if it is revoked.
-    pub async fn revocation(&self, serial: &str) -> Result<Option<RevocationRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT issuer_serial, serial, revoked_at, reason, revoked_by FROM revocations
-             WHERE serial = $1",
-        )
-        .bind(serial)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(revocation_from_row).transpose()
-    }
-
-    /// The next CRL number: one more than the last one handed out, on any node.
-    pub async fn next_crl_number(&self) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "UPDATE crl_counter SET number = number + 1 WHERE id = 1 RETURNING number",
-        )
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
     // ----- audit log -----
 
     /// Appends an entry to the audit log.
@@ -804,30 +564,4 @@ impl Store {
             })
             .collect()
     }
-}
-
-/// `($1, ..., $columns), ($columns+1, ...), ...` for `rows` rows.
-fn values_clause(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|row| {
-            let placeholders: Vec<String> = (1..=columns)
-                .map(|column| format!("${}", row * columns + column))
-                .collect();
-            format!("({})", placeholders.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Which issued items to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IssuedFilter {
-    /// Only items of this kind.
-    pub kind: Option<IssuedKind>,
-    /// Only items whose validity ends at or before this time.
-    pub expiring_before: Option<OffsetDateTime>,
-    /// Only the item with this serial.
-    pub serial: Option<String>,
-    /// At most this many.
-    pub limit: Option<i64>,
 }
