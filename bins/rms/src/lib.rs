@@ -278,6 +278,17 @@ impl ClusterArgs {
     }
 }
 
+/// Which key a renewal certifies (`renew` of both servers).
+#[derive(Debug, Clone, Args)]
+pub struct RekeyArgs {
+    /// Certify a new key instead of the current one.
+    #[arg(long)]
+    pub rekey: bool,
+    /// RSA key size of the new key.
+    #[arg(long, default_value_t = 2048)]
+    pub key_bits: usize,
+}
+
 /// Options of `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -419,6 +430,7 @@ async fn auto_renew(cluster: Arc<Cluster>, api: rms_transport::api::ApiClient, r
 
 async fn heartbeat(cluster: Arc<Cluster>, address: String) {
     let started_at = OffsetDateTime::now_utc();
+    let mut last_warned: Option<std::time::Instant> = None;
     loop {
         let node = rms_store::NodeRecord {
             node_id: cluster.options().node_id.clone(),
@@ -430,8 +442,11 @@ async fn heartbeat(cluster: Arc<Cluster>, address: String) {
         if let Err(error) = cluster.store().heartbeat(&node).await {
             tracing::warn!(%error, "heartbeat not recorded");
         }
-        if let Some(warning) = rms_roles::renewal_warning(&cluster, cluster.now()) {
+        // At start and then hourly: every heartbeat for 30 days would bury everything else.
+        let due = last_warned.is_none_or(|at| at.elapsed() >= RENEWAL_CHECK);
+        if due && let Some(warning) = rms_roles::renewal_warning(&cluster, cluster.now()) {
             tracing::warn!("{warning}");
+            last_warned = Some(std::time::Instant::now());
         }
         tokio::time::sleep(Duration::from_secs(10)).await;
     }

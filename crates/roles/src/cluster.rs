@@ -365,10 +365,7 @@ impl Cluster {
     }
 
     fn lock_access(&self) -> MutexGuard<'_, AccessCache> {
-        match self.access.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+        crate::lock(&self.access)
     }
 
     fn caller(&self, found: &AuthenticatedPrincipal, generation: i64) -> Result<Caller, RoleError> {

@@ -68,6 +68,14 @@ mod lifecycle;
 mod root;
 mod secret;
 
+/// Locks a mutex of ours. None of them holds an invariant a panic elsewhere could leave
+/// half-updated (caches, a clock, the published CRL), so a poisoned lock is still usable.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// The serial number of a certificate, as lowercase hex.
 pub fn serial_hex(certificate: &rms_cert::x509_cert::Certificate) -> String {
     certificate

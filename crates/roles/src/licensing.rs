@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::admin::{AdminCredentials, create_cluster};
 use crate::error::cert_refused;
 use crate::secret::ClusterSecret;
-use crate::{Cluster, NodeOptions, RoleError};
+use crate::{Cluster, NodeOptions, RoleError, lock};
 
 /// The services a licensing server exposes.
 pub const LICENSING_SERVICES: [Service; 4] = [
@@ -437,13 +437,5 @@ fn publishing_body(license: &SignedLicense) -> Result<&PublishingLicense, RoleEr
             "not_a_publishing_license",
             "a use license was given where a publishing license is needed",
         )),
-    }
-}
-
-/// Locks a cache; a panic elsewhere cannot leave one half-updated.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
     }
 }

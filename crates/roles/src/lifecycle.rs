@@ -21,7 +21,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::error::cert_refused;
 use crate::root::slc_record;
-use crate::{Cluster, RoleError, RootRole};
+use crate::{Cluster, RoleError, RootRole, lock};
 
 /// How long a revocation list stays current (its nextUpdate after thisUpdate).
 pub const CRL_LIFETIME: Duration = Duration::days(7);
@@ -312,12 +312,41 @@ impl RootRole {
         Ok(revocation)
     }
 
-    /// A revocation list of every SLC this root revoked, signed with its current SLC key, valid
-    /// from now for [`CRL_LIFETIME`].
+    /// A new revocation list of every SLC this root revoked, signed with its current SLC key,
+    /// valid from now for [`CRL_LIFETIME`], with the next CRL number.
     pub async fn crl(&self) -> Result<RevocationList, RoleError> {
-        let cluster = self.cluster();
+        let entries = self.revoked_entries().await?;
+        self.issue_crl(&entries).await
+    }
+
+    /// The revocation list to publish: the one issued last, while it lists exactly the current
+    /// revocations, was signed with the current SLC and is in the first half of its validity;
+    /// otherwise a new one. Serving the list costs a database read, not a signature and a new
+    /// CRL number per request.
+    pub async fn published_crl(&self) -> Result<RevocationList, RoleError> {
+        let entries = self.revoked_entries().await?;
+        let serial = self.cluster().signing().serial.clone();
+        let now = self.cluster().now();
+        if let Some(published) = lock(&self.published).as_ref()
+            && published.entries == entries
+            && published.signed_by == serial
+            && published.crl.this_update() <= now
+            && now < published.crl.this_update() + CRL_LIFETIME / 2
+        {
+            return Ok(published.crl.clone());
+        }
+        let crl = self.issue_crl(&entries).await?;
+        *lock(&self.published) = Some(PublishedCrl {
+            entries,
+            signed_by: serial,
+            crl: crl.clone(),
+        });
+        Ok(crl)
+    }
+
+    async fn revoked_entries(&self) -> Result<Vec<RevokedEntry>, RoleError> {
         let mut entries = Vec::new();
-        for revocation in cluster.store().revocations().await? {
+        for revocation in self.cluster().store().revocations().await? {
             let corrupt = |e: CertError| {
                 RoleError::Internal(format!("stored revocation of {}: {e}", revocation.serial))
             };
@@ -327,13 +356,18 @@ impl RootRole {
                 revocation.reason.parse().map_err(corrupt)?,
             ));
         }
+        Ok(entries)
+    }
+
+    async fn issue_crl(&self, entries: &[RevokedEntry]) -> Result<RevocationList, RoleError> {
+        let cluster = self.cluster();
         let number = cluster.store().next_crl_number().await?;
         let now = cluster.now();
         cluster
             .signing()
             .issuer
             .issue_crl(
-                &entries,
+                entries,
                 u64::try_from(number)
                     .map_err(|_| RoleError::Internal("negative CRL number".into()))?,
                 now,
@@ -341,6 +375,15 @@ impl RootRole {
             )
             .map_err(cert_refused)
     }
+}
+
+/// The revocation list a root serves, and what it was made from.
+#[derive(Debug)]
+pub(crate) struct PublishedCrl {
+    entries: Vec<RevokedEntry>,
+    /// Serial of the SLC that signed it.
+    signed_by: String,
+    crl: RevocationList,
 }
 
 /// Renews a root's own SLC with its enrollment authority, the same way a root renews a

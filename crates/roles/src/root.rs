@@ -110,6 +110,8 @@ pub async fn init_root(
 #[derive(Debug, Clone)]
 pub struct RootRole {
     cluster: Arc<Cluster>,
+    /// The revocation list served last (shared by clones).
+    pub(crate) published: Arc<std::sync::Mutex<Option<crate::lifecycle::PublishedCrl>>>,
 }
 
 impl RootRole {
@@ -121,7 +123,10 @@ impl RootRole {
                 cluster.identity().role
             )));
         }
-        Ok(Self { cluster })
+        Ok(Self {
+            cluster,
+            published: Arc::default(),
+        })
     }
 
     /// The cluster.

@@ -362,3 +362,28 @@ async fn a_root_renews_its_own_slc_with_its_authority() {
         "the new licensing chain goes through the renewed root SLC"
     );
 }
+
+/// The list served over HTTP is issued once and reused until a revocation, a renewed signing
+/// SLC or half its lifetime calls for a new one.
+#[tokio::test]
+async fn the_published_crl_is_reused_until_something_changes() {
+    let w = world().await;
+    let first = w.root.published_crl().await.unwrap();
+    assert!(first.entries().is_empty());
+    let again = w.root.published_crl().await.unwrap();
+    assert_eq!(again.crl_number(), first.crl_number(), "nothing changed");
+    let serial = serial_hex(w.licensing.cluster().chain().leaf());
+    w.root
+        .revoke("operator", &serial, RevocationReason::Superseded, None)
+        .await
+        .unwrap();
+    let revoked = w.root.published_crl().await.unwrap();
+    assert!(revoked.crl_number() > first.crl_number());
+    assert_eq!(revoked.entries().len(), 1);
+    w.clock.set(w.clock.now() + CRL_LIFETIME / 2);
+    let refreshed = w.root.published_crl().await.unwrap();
+    assert!(
+        refreshed.crl_number() > revoked.crl_number(),
+        "half its lifetime is over"
+    );
+}

@@ -4,7 +4,7 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use crate::StoreError;
-use crate::batch::Job;
+use crate::batch::{Job, MAX_BATCH};
 use crate::error::classify;
 use crate::records::*;
 use crate::rows::*;
@@ -30,13 +30,10 @@ impl Store {
             audit: audit.clone(),
             done,
         };
-        if self.group.push(job) {
+        if let Some(mut writer) = self.group.push(job) {
             let store = self.clone();
-            let mut writer = self.group.writer();
-            // A task of its own, so that a caller that gives up (a client that hangs up) never
-            // abandons the records of the others in its batch.
             tokio::spawn(async move {
-                while let Some(batch) = writer.next_batch() {
+                while let Some(batch) = writer.next_round(MAX_BATCH) {
                     store.commit_batch(batch).await;
                 }
             });

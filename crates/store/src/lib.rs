@@ -45,6 +45,7 @@ mod error;
 mod generation;
 mod issued;
 mod postgres;
+mod queue;
 mod records;
 mod rows;
 mod schema;

@@ -378,12 +378,11 @@ impl Store {
     /// called, so it never misses a change committed before, and one query serves everyone
     /// waiting.
     pub async fn config_generation(&self) -> Result<i64, StoreError> {
-        let (shared, start) = self.generations.wait();
-        if start {
+        let (sender, shared) = tokio::sync::oneshot::channel();
+        if let Some(mut reader) = self.generations.push(sender) {
             let store = self.clone();
-            let mut reader = self.generations.reader();
             tokio::spawn(async move {
-                while let Some(waiters) = reader.next_waiters() {
+                while let Some(waiters) = reader.next_round(usize::MAX) {
                     let read = store.read_generation().await.map_err(|e| e.to_string());
                     for waiter in waiters {
                         let _ = waiter.send(read.clone());

@@ -199,7 +199,7 @@ pub fn root_router(root: RootRole, metrics: Arc<Metrics>) -> Router {
         .route(Method::GET, CRL, move |_request: Request| {
             let root = root.clone();
             async move {
-                let crl = root.crl().await.map_err(|e| api_error(&e))?;
+                let crl = root.published_crl().await.map_err(|e| api_error(&e))?;
                 let der = crl
                     .to_der()
                     .map_err(|e| ApiError::internal(e.to_string()))?;

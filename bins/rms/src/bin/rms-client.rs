@@ -7,7 +7,7 @@ use base64ct::{Base64, Encoding};
 use clap::{Parser, Subcommand};
 use rms_cert::{LicenseBody, RsaSigner, SignedLicense, Signer, wrap_content_key};
 use rms_chain::{Cert, Purpose, TrustAnchor, TrustAnchors, Verifier, VerifyOptions, verify_path};
-use rms_cli::{CliResult, client, fail, read_text, read_token, run, write_text};
+use rms_cli::{CliResult, client, fail, read_text, read_token, run, time_text, write_text};
 use rms_policy::ValidationModel;
 use rms_transport::api::{GrantBody, PublishBody, UseLicenseBody};
 use sha2::{Digest, Sha256};
@@ -307,10 +307,6 @@ fn verified_cluster_key(
         .tbs_certificate()
         .subject_public_key_info()
         .clone())
-}
-
-fn time_text(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
 fn verify(

@@ -77,12 +77,8 @@ enum Command {
         /// Certificate that signed the root's TLS certificate, for an https:// root.
         #[arg(long)]
         tls_ca: Option<PathBuf>,
-        /// Certify a new key instead of the current one.
-        #[arg(long)]
-        rekey: bool,
-        /// RSA key size of the new key.
-        #[arg(long, default_value_t = 2048)]
-        key_bits: usize,
+        #[command(flatten)]
+        key: rms_cli::RekeyArgs,
     },
     #[command(flatten)]
     Server(rms_cli::ServerCommand),
@@ -162,8 +158,7 @@ async fn execute(command: Command) -> CliResult {
             cluster,
             root,
             tls_ca,
-            rekey,
-            key_bits,
+            key: rms_cli::RekeyArgs { rekey, key_bits },
         } => {
             rms_cli::init_logging(false);
             let node = rms_cli::open_cluster(&cluster, NodeOptions::default()).await?;

@@ -80,12 +80,8 @@ enum Command {
     Renew {
         #[command(flatten)]
         cluster: ClusterArgs,
-        /// Certify a new key instead of the current one.
-        #[arg(long)]
-        rekey: bool,
-        /// RSA key size of the new key.
-        #[arg(long, default_value_t = 2048)]
-        key_bits: usize,
+        #[command(flatten)]
+        key: rms_cli::RekeyArgs,
     },
     #[command(flatten)]
     Server(rms_cli::ServerCommand),
@@ -205,8 +201,7 @@ async fn execute(command: Command) -> CliResult {
         }
         Command::Renew {
             cluster,
-            rekey,
-            key_bits,
+            key: rms_cli::RekeyArgs { rekey, key_bits },
         } => {
             rms_cli::init_logging(false);
             let root = open_root(&cluster).await?;

@@ -438,6 +438,27 @@ pub(crate) fn enroll_args<'a>(dir: &'a Path, root: &'a Server, name: &'a str) ->
     ]
 }
 
+/// A root created in `root_dir` with SubEnrollService granted to rms-admins, serving (logging
+/// to `work/root.log`): the server, the administrator's token and the authority's path.
+pub(crate) fn serving_root(root_dir: &Path, work: &Path) -> (Server, String, PathBuf) {
+    let root_admin = init_root(root_dir);
+    ok(
+        ROOT,
+        &[
+            "acl",
+            "grant",
+            "SubEnrollService",
+            "rms-admins",
+            "subenroll",
+            "--data-dir",
+            s(root_dir),
+        ],
+        None,
+    );
+    let root = Server::start(ROOT, root_dir, &work.join("root.log"));
+    (root, root_admin, root_dir.join("authority.pem"))
+}
+
 /// A root and a licensing server, both serving, with SubEnrollService granted to rms-admins.
 /// Servers are declared before the directory so they are killed before it is removed.
 pub(crate) struct Deployment {
@@ -464,22 +485,7 @@ impl Deployment {
         let lic_dir = dir.path().join("lic");
         let work = dir.path().join("work");
         std::fs::create_dir(&work).expect("work dir");
-        let root_admin = init_root(&root_dir);
-        ok(
-            ROOT,
-            &[
-                "acl",
-                "grant",
-                "SubEnrollService",
-                "rms-admins",
-                "subenroll",
-                "--data-dir",
-                s(&root_dir),
-            ],
-            None,
-        );
-        let root = Server::start(ROOT, &root_dir, &work.join("root.log"));
-        let anchor = root_dir.join("authority.pem");
+        let (root, root_admin, anchor) = serving_root(&root_dir, &work);
         let mut args = enroll_args(&lic_dir, &root, "lic-1");
         args.extend_from_slice(&["--anchor", s(&anchor)]);
         let lic_admin = token_in(&ok(LICENSING, &args, Some(&root_admin)));

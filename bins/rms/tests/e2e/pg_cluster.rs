@@ -35,22 +35,7 @@ impl Cluster {
         let root_dir = dir.path().join("root");
         let work = dir.path().join("work");
         std::fs::create_dir(&work).unwrap();
-        let root_admin = init_root(&root_dir);
-        ok(
-            ROOT,
-            &[
-                "acl",
-                "grant",
-                "SubEnrollService",
-                "rms-admins",
-                "subenroll",
-                "--data-dir",
-                s(&root_dir),
-            ],
-            None,
-        );
-        let root = Server::start(ROOT, &root_dir, &work.join("root.log"));
-        let anchor = root_dir.join("authority.pem");
+        let (root, root_admin, anchor) = serving_root(&root_dir, &work);
         let first = dir.path().join("lic-1");
         let mut args = enroll_args(&first, &root, "lic-cluster");
         args.extend_from_slice(&["--anchor", s(&anchor), "--database", database]);
