@@ -11,6 +11,7 @@ use x509_cert::builder::{Builder, CertificateBuilder};
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
 use x509_cert::name::Name;
 
+use crate::license_wire::EncodedCertificates;
 use crate::profile::{Kind, Profile, extensions, key_identifier, subject_key_id_of};
 use crate::signer::{BuilderSigner, RawSignature};
 use crate::{
@@ -55,6 +56,8 @@ pub struct Issuer {
     validity: Validity,
     key_id: Vec<u8>,
     policy: ValidityPolicy,
+    /// The chain as every license it signs carries it, encoded once.
+    encoded_certificates: Arc<EncodedCertificates>,
 }
 
 impl fmt::Debug for Issuer {
@@ -114,9 +117,18 @@ impl Issuer {
         };
         let validity = from_x509_validity(tbs.validity())?;
         let key_id = subject_key_id_of(certificate)?;
+        // Licenses carry the path from the signer up to, not including, the trust anchor: a
+        // verifier must hold the anchor anyway, and it is a fifth of a license's size.
+        let carried = match chain.certificates() {
+            [only] => std::slice::from_ref(only),
+            [path @ .., _anchor] => path,
+            [] => return Err(CertError::EmptyChain),
+        };
+        let encoded_certificates = Arc::new(EncodedCertificates::new(carried)?);
         Ok(Self {
             signer,
             chain,
+            encoded_certificates,
             kind,
             rights,
             validity,
@@ -276,9 +288,14 @@ impl Issuer {
     pub fn signer(&self) -> &Arc<dyn Signer> {
         &self.signer
     }
+
+    /// Its chain as licenses carry it.
+    pub(crate) fn encoded_certificates(&self) -> &EncodedCertificates {
+        &self.encoded_certificates
+    }
 }
 
-/// Builds and signs a certificate with a fresh random serial number.
+/// Builds and signs a certificate with a fresh serial number (ordered by its `notBefore`).
 fn build(
     profile: Profile,
     validity: &Validity,
@@ -288,7 +305,7 @@ fn build(
     let adapter = BuilderSigner::new(signer);
     let builder = CertificateBuilder::new(
         profile,
-        SerialNumber::random()?.to_x509()?,
+        SerialNumber::generate(validity.not_before())?.to_x509()?,
         to_x509_validity(validity)?,
         public_key,
     )

@@ -106,6 +106,7 @@ mod key;
 mod license_body;
 mod license_issue;
 mod license_signed;
+mod license_wire;
 mod profile;
 mod renewal;
 mod request;

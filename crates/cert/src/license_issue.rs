@@ -179,7 +179,7 @@ pub fn issue_publishing_license(
         .subject_public_key_info();
     let validity = issuer.policy().validity(Issued::License, now)?;
     let body = LicenseBody::Publishing(PublishingLicense {
-        serial: SerialNumber::random()?,
+        serial: SerialNumber::generate(now)?,
         issuer: issuer.subject().clone(),
         validity,
         content_id: policy.content_id.clone(),
@@ -189,7 +189,8 @@ pub fn issue_publishing_license(
     sign(
         &body,
         issuer.signer().as_ref(),
-        issuer.chain().certificates(),
+        issuer.certificate(),
+        issuer.encoded_certificates(),
         validity.not_before(),
     )
 }
@@ -242,7 +243,7 @@ pub fn issue_use_license_with_content_key(
             reason: "the grant or the publishing license has already expired",
         })?;
     let body = LicenseBody::Use(UseLicense {
-        serial: SerialNumber::random()?,
+        serial: SerialNumber::generate(now)?,
         issuer: issuer.subject().clone(),
         validity,
         publishing_license_serial: publishing.serial().clone(),
@@ -255,7 +256,8 @@ pub fn issue_use_license_with_content_key(
     sign(
         &body,
         issuer.signer().as_ref(),
-        issuer.chain().certificates(),
+        issuer.certificate(),
+        issuer.encoded_certificates(),
         validity.not_before(),
     )
 }

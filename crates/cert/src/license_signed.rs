@@ -1,7 +1,9 @@
 //! Signed licenses: CMS SignedData (RFC 5652) around a license body, signed by the issuing
 //! server's SLC key, carrying the signer's chain.
 
-use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
+use std::sync::Arc;
+
+use cms::builder::SignerInfoBuilder;
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::ContentInfo;
 use cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerIdentifier};
@@ -15,9 +17,11 @@ use spki::AlgorithmIdentifierOwned;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
+use x509_cert::builder::Builder;
 use x509_cert::name::Name;
 
 use crate::codec::{Strict, decode_strict, der_to_pem, pem_to_der};
+use crate::license_wire::{EncodedCertificates, signed_data_der};
 use crate::signer::{BuilderSigner, RawSignature};
 use crate::{CertError, LicenseBody, LicenseError, LicenseKind, Signer, oid};
 
@@ -54,7 +58,7 @@ pub struct SignerView {
 pub struct SignedLicense {
     der: Vec<u8>,
     body: LicenseBody,
-    certificates: Vec<Certificate>,
+    certificates: Arc<[Certificate]>,
     signer: SignerView,
 }
 
@@ -181,7 +185,7 @@ impl SignedLicense {
         Ok(Self {
             der: bytes.to_vec(),
             body,
-            certificates,
+            certificates: certificates.into(),
             signer,
         })
     }
@@ -251,21 +255,21 @@ fn single_value<'a>(
     }
 }
 
-/// Signs `body` as CMS SignedData with `signer`, whose certificate is `chain[0]`; signing-time
-/// is `issued_at`.
+/// Signs `body` as CMS SignedData with `signer`, whose certificate is `leaf`, carrying
+/// `certificates` (the signer's chain, encoded once per issuer); signing-time is `issued_at`.
 pub(crate) fn sign(
     body: &LicenseBody,
     signer: &dyn Signer,
-    chain: &[Certificate],
+    leaf: &Certificate,
+    certificates: &EncodedCertificates,
     issued_at: OffsetDateTime,
 ) -> Result<SignedLicense, CertError> {
     let encode = |what| move |source| CertError::Encode { what, source };
-    let leaf = chain.first().ok_or(CertError::EmptyChain)?;
     let body_der = body.to_der()?;
     let econtent = EncapsulatedContentInfo {
         econtent_type: body.kind().content_type(),
         econtent: Some(
-            Any::new(Tag::OctetString, body_der.clone()).map_err(encode("license body"))?,
+            Any::new(Tag::OctetString, body_der.as_slice()).map_err(encode("license body"))?,
         ),
     };
     let digest_algorithm = AlgorithmIdentifierOwned {
@@ -277,9 +281,8 @@ pub(crate) fn sign(
         serial_number: leaf.tbs_certificate().serial_number().clone(),
     });
     let adapter = BuilderSigner::new(signer);
-    let cms_err = |err| adapter.cms_error("license", err);
-    let mut signer_info =
-        SignerInfoBuilder::new(sid, digest_algorithm.clone(), &econtent, None).map_err(cms_err)?;
+    let mut signer_info = SignerInfoBuilder::new(sid, digest_algorithm.clone(), &econtent, None)
+        .map_err(|err| adapter.cms_error("license", err))?;
     let time = to_x509_time(issued_at)?;
     let mut values = SetOfVec::new();
     values
@@ -290,32 +293,20 @@ pub(crate) fn sign(
             oid: ID_SIGNING_TIME,
             values,
         })
-        .map_err(cms_err)?;
-    let mut builder = SignedDataBuilder::new(&econtent);
-    builder
-        .add_digest_algorithm(digest_algorithm.clone())
-        .map_err(cms_err)?;
-    for certificate in chain {
-        builder
-            .add_certificate(CertificateChoices::Certificate(certificate.clone()))
-            .map_err(cms_err)?;
-    }
-    builder
-        .add_signer_info::<_, RawSignature>(signer_info, &adapter)
-        .map_err(cms_err)?;
-    let info = builder.build().map_err(cms_err)?;
-    let der = info.to_der().map_err(encode("license"))?;
+        .map_err(|err| adapter.cms_error("license", err))?;
+    let signer_info = signer_info
+        .build::<_, RawSignature>(&adapter)
+        .map_err(|err| adapter.error("license", err))?;
+    let mut digest_algorithms = SetOfVec::new();
+    digest_algorithms
+        .insert(digest_algorithm.clone())
+        .map_err(encode("digest algorithms"))?;
+    let der = signed_data_der(digest_algorithms, econtent, certificates, signer_info)?;
     // What decoding `der` would give, from the parts in hand (decoding the certificates again
     // costs more than anything here but the signature).
     let (signed_attributes_der, signature) = adapter.take_signed().ok_or(CertError::Signing {
         reason: "the CMS builder did not sign".into(),
     })?;
-    let mut certificates = chain
-        .iter()
-        .map(|c| Ok((c.to_der().map_err(encode("certificate"))?, c.clone())))
-        .collect::<Result<Vec<_>, CertError>>()?;
-    // A SET OF is encoded sorted by encoding, and decoding returns that order.
-    certificates.sort_by(|a, b| a.0.cmp(&b.0));
     let signer_view = SignerView {
         issuer: leaf.tbs_certificate().issuer().clone(),
         serial: leaf.tbs_certificate().serial_number().clone(),
@@ -329,7 +320,7 @@ pub(crate) fn sign(
     Ok(SignedLicense {
         der,
         body: body.clone(),
-        certificates: certificates.into_iter().map(|(_, c)| c).collect(),
+        certificates: certificates.sorted(),
         signer: signer_view,
     })
 }

@@ -119,11 +119,14 @@ fn the_signer_view_is_what_verification_needs() {
     ));
     let sig = rsa::pkcs1v15::Signature::try_from(signer.signature.as_slice()).unwrap();
     public.verify(&signer.signed_attributes_der, &sig).unwrap();
-    // The chain travels with it, without duplicates.
-    assert_eq!(ul.certificates().len(), 3);
-    for c in PKI.licensing.chain().certificates() {
+    // The path to the anchor travels with it (licensing SLC, root SLC), without duplicates;
+    // the anchor itself does not: the verifier holds it.
+    assert_eq!(ul.certificates().len(), 2);
+    let chain = PKI.licensing.chain();
+    for c in &chain.certificates()[..2] {
         assert!(ul.certificates().contains(c));
     }
+    assert!(!ul.certificates().contains(chain.anchor()));
 }
 
 #[test]
@@ -203,4 +206,41 @@ fn content_keys_are_checked() {
     assert!(ContentPolicy::new("c", vec![]).is_err());
     let g = Grant::new("a", UsageRights::ALL).unwrap();
     assert!(ContentPolicy::new("c", vec![g.clone(), g]).is_err());
+}
+
+#[test]
+fn a_license_is_canonical_cms_carrying_the_path_to_the_anchor_sorted() {
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::SignedData;
+    use der::{Decode, Encode};
+
+    for license in [publishing(), use_license("alice@example.com").unwrap()] {
+        let der = license.to_der().unwrap();
+        // What the cms crate encodes from the decoded structure is what we sent: the chain,
+        // encoded once per issuer and copied into each license, is where DER puts it.
+        let info = ContentInfo::from_der(&der).unwrap();
+        let signed: SignedData = info.content.decode_as().unwrap();
+        assert_eq!(info.to_der().unwrap(), der);
+        assert_eq!(signed.version, cms::content_info::CmsVersion::V3);
+        let carried: Vec<Vec<u8>> = signed
+            .certificates
+            .unwrap()
+            .0
+            .iter()
+            .map(|c| c.to_der().unwrap())
+            .collect();
+        let mut chain: Vec<Vec<u8>> = PKI.licensing.chain().certificates()[..2]
+            .iter()
+            .map(|c| c.to_der().unwrap())
+            .collect();
+        chain.sort();
+        assert_eq!(carried, chain);
+        let decoded: Vec<Vec<u8>> = license
+            .certificates()
+            .iter()
+            .map(|c| c.to_der().unwrap())
+            .collect();
+        assert_eq!(decoded, chain);
+        assert_eq!(SignedLicense::from_der(&der).unwrap(), license);
+    }
 }
