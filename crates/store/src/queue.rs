@@ -2,8 +2,9 @@
 //! everything queued so far and serves it in one go, then looks again. The group commit of
 //! issuance records and the shared reads of the configuration generation are both this.
 //!
-//! No timer delays anything: an idle store serves each item at once, alone; under load, what
-//! arrives while one round runs is served together by the next.
+//! The queue delays nothing: an idle store serves each item at once, alone; under load, what
+//! arrives while one round runs is served together by the next. (The group commit's writer
+//! also lets records gather a moment under load: see `batch.rs`.)
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 

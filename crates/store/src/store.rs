@@ -2,7 +2,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, Executor, Row};
 use time::OffsetDateTime;
 
 use crate::batch::GroupCommit;
@@ -119,6 +119,17 @@ impl Store {
             // SQLite connection cannot die that way, and the check would cost a round trip on
             // every query.
             .test_before_acquire(backend == Backend::Postgres)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // SQLite's default page cache (2 MB, 125 pages of 16 KiB) is too small
+                        // for the issuance table's and its indexes' hot pages: inserts read
+                        // pages back from the file and spill dirty ones before the commit.
+                        conn.execute("PRAGMA cache_size = -16384").await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         Ok(Self {
