@@ -48,7 +48,14 @@ fn measures_use_licenses_and_sub_enrollments_on_sqlite() {
         let ratio: f64 = cells[3].parse().unwrap();
         assert!(rate > 0.0, "{operation}: {cells:?}");
         assert!(ratio > 0.0 && ratio < 2.0, "{operation}: {cells:?}");
-        assert_eq!(cells[6], "0", "{operation} had errors: {out}");
+        // Each round's ratio, lowest-highest, brackets the phase's.
+        let (low, high) = cells[4].split_once('-').unwrap();
+        let (low, high): (f64, f64) = (low.parse().unwrap(), high.parse().unwrap());
+        assert!(
+            low <= ratio + 0.005 && ratio <= high + 0.005,
+            "{operation}: {cells:?}"
+        );
+        assert_eq!(cells[7], "0", "{operation} had errors: {out}");
     }
 }
 
@@ -86,5 +93,5 @@ fn three_nodes_on_postgres() {
     ]);
     assert!(out.contains("3 licensing node(s)"), "{out}");
     assert!(out.contains("on PostgreSQL"), "{out}");
-    assert_eq!(row(&out, "use licenses")[6], "0", "{out}");
+    assert_eq!(row(&out, "use licenses")[7], "0", "{out}");
 }

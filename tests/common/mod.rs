@@ -26,14 +26,31 @@ pub(crate) fn example(name: &str) -> PathBuf {
                 path.display()
             )
         });
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
-    let edited = std::fs::metadata(&source)
-        .and_then(|m| m.modified())
-        .expect("the example's source");
+    let edited = source_modified(name);
     assert!(
         built >= edited,
         "{} is older than its source: run `cargo test -p rms` or `cargo build --example {name}` first",
         path.display()
     );
     path
+}
+
+/// When the example's source was last edited: `examples/NAME.rs`, or the newest file of
+/// `examples/NAME/`.
+fn source_modified(name: &str) -> std::time::SystemTime {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let modified = |path: &Path| {
+        std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .expect("the example's source")
+    };
+    let single = examples.join(format!("{name}.rs"));
+    if single.exists() {
+        return modified(&single);
+    }
+    std::fs::read_dir(examples.join(name))
+        .expect("the example's source directory")
+        .map(|entry| modified(&entry.expect("a source file").path()))
+        .max()
+        .expect("the example's source files")
 }

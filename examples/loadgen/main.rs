@@ -2,7 +2,7 @@
 //! beside the raw RSA signing rate of the same key measured in the same run.
 //!
 //! ```sh
-//! cargo run --release --example loadgen -- --clients 16 --seconds 10
+//! cargo run --release --example loadgen -- --clients 32 --seconds 10
 //! cargo run --release --example loadgen -- --database postgres://postgres@127.0.0.1/test --nodes 3
 //! ```
 //!
@@ -10,15 +10,18 @@
 //! temporary directory by default; for PostgreSQL a schema of its own, dropped at the end),
 //! starts `--nodes` licensing servers on loopback ports, each with `--server-threads` worker
 //! threads, and drives them with `--clients` concurrent keep-alive clients. The raw rate is the
-//! same SLC key signing on as many threads as the servers have in all, measured just before and
-//! just after each phase and averaged. After each phase it checks that every success is recorded in the configuration
-//! database and that a sample license verifies.
+//! same key signing on as many threads as the servers have in all; clients and raw signers take
+//! turns in rounds (see `measure.rs`). After each phase it checks that every success is recorded
+//! in the configuration database and that a sample license verifies.
+
+mod measure;
+
+use measure::{Load, Pace, Phase};
 
 use std::error::Error;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use rms::cert::der::{Encode, EncodePem};
@@ -34,11 +37,9 @@ use rms::store::{
     Backend, IssuedKind, Store, StoreOptions, create_postgres_schema, drop_postgres_schema,
 };
 use rms::transport::api::{SubEnrollBody, UseLicenseBody, licensing_router, root_router};
-use rms::transport::{
-    Client, ClientOptions, Method, Metrics, Router, RunningServer, ServerConfig, serve,
-};
+use rms::transport::{Metrics, Router, RunningServer, ServerConfig, serve};
 
-type Result<T = ()> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
+pub(crate) type Result<T = ()> = std::result::Result<T, Box<dyn Error + Send + Sync>>;
 
 /// Measures issuance throughput over HTTP against the raw signing rate.
 #[derive(Debug, Parser)]
@@ -47,9 +48,12 @@ struct Args {
     /// Concurrent keep-alive clients.
     #[arg(long, default_value_t = 16)]
     clients: usize,
-    /// Measured seconds per phase (after the warm-up).
+    /// Measured seconds per phase (after the warm-up), split among the rounds.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Rounds per phase: in each, the clients run, then the raw signers for as long.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
     /// Warm-up seconds per phase, not counted.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
@@ -94,8 +98,8 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result {
-    if args.nodes == 0 || args.clients == 0 || args.seconds == 0 {
-        return Err("--nodes, --clients and --seconds must be at least 1".into());
+    if args.nodes == 0 || args.clients == 0 || args.seconds == 0 || args.rounds == 0 {
+        return Err("--nodes, --clients, --seconds and --rounds must be at least 1".into());
     }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let server_threads = args
@@ -105,41 +109,42 @@ fn run(args: &Args) -> Result {
     let world = setup.block_on(World::create(args))?;
     println!(
         "loadgen: {} core(s); {} licensing node(s) x {server_threads} thread(s) on {}; {} clients; \
-         RSA-{}; {} s measured after {} s warm-up",
+         RSA-{}; {} s measured in {} rounds after {} s warm-up",
         cores,
         args.nodes,
         world.backend_label,
         args.clients,
         args.key_bits,
         args.seconds,
+        args.rounds,
         args.warmup
     );
-    let raw_threads = server_threads * args.nodes;
     let mut report = Vec::new();
     if args.mode != Mode::SubEnroll {
-        let before = raw_signing_rate(&world.licensing_key, raw_threads, args.seconds)?;
-        let phase = world.use_license_phase(args, server_threads)?;
-        let after = raw_signing_rate(&world.licensing_key, raw_threads, args.seconds)?;
-        report.push(("use licenses", phase, before.mean(&after)));
+        report.push((
+            "use licenses",
+            world.use_license_phase(args, server_threads)?,
+        ));
     }
     if args.mode != Mode::UseLicense {
-        let before = raw_signing_rate(&world.root_key, server_threads, args.seconds)?;
-        let phase = world.sub_enroll_phase(args, server_threads)?;
-        let after = raw_signing_rate(&world.root_key, server_threads, args.seconds)?;
-        report.push(("sub-enrollments", phase, before.mean(&after)));
+        report.push((
+            "sub-enrollments",
+            world.sub_enroll_phase(args, server_threads)?,
+        ));
     }
     println!();
     println!(
-        "| operation | per second | raw signatures per second (threads) | ratio | p50 ms | p99 ms | errors |"
+        "| operation | per second | raw signatures per second (threads) | ratio | ratio per round | p50 ms | p99 ms | errors |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
-    for (name, phase, raw) in &report {
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (name, phase) in &report {
+        let (low, high) = phase.ratio_range();
         println!(
-            "| {name} | {:.1} | {:.1} ({}) | {:.2} | {:.1} | {:.1} | {} |",
+            "| {name} | {:.1} | {:.1} ({}) | {:.2} | {low:.2}-{high:.2} | {:.1} | {:.1} | {} |",
             phase.rate(),
-            raw.rate,
-            raw.threads,
-            phase.rate() / raw.rate,
+            phase.raw_rate(),
+            phase.raw_threads,
+            phase.ratio(),
             phase.percentile(50.0),
             phase.percentile(99.0),
             phase.errors
@@ -148,89 +153,23 @@ fn run(args: &Args) -> Result {
     setup.block_on(world.finish())
 }
 
+fn pace(args: &Args) -> Pace {
+    Pace {
+        clients: args.clients,
+        measured: Duration::from_secs(args.seconds),
+        rounds: args.rounds,
+        warmup: Duration::from_secs(args.warmup),
+    }
+}
+
 /// A runtime of `threads` worker threads called `name` (so that a profile tells the servers
 /// from the clients).
-fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .thread_name(name)
         .enable_all()
         .build()?)
-}
-
-/// The raw rate: the key signing on `threads` threads for `seconds`. It is measured just
-/// before and just after each phase, and the two averaged, so that a machine whose speed drifts
-/// (shared cores, frequency scaling) does not bias the ratio.
-struct Raw {
-    rate: f64,
-    threads: usize,
-}
-
-impl Raw {
-    fn mean(&self, other: &Raw) -> Raw {
-        Raw {
-            rate: (self.rate + other.rate) / 2.0,
-            threads: self.threads,
-        }
-    }
-}
-
-fn raw_signing_rate(key: &RsaSigner, threads: usize, seconds: u64) -> Result<Raw> {
-    let stop = AtomicBool::new(false);
-    let message = [0x5au8; 1024];
-    let started = Instant::now();
-    let counts = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = 0u64;
-                    while !stop.load(Ordering::Relaxed) {
-                        if key.sign(&message).is_err() {
-                            return Err("raw signing failed");
-                        }
-                        done += 1;
-                    }
-                    Ok(done)
-                })
-            })
-            .collect();
-        std::thread::sleep(Duration::from_secs(seconds));
-        stop.store(true, Ordering::Relaxed);
-        workers
-            .into_iter()
-            .map(|w| w.join().map_err(|_| "raw signing thread panicked")?)
-            .collect::<std::result::Result<Vec<u64>, &str>>()
-    })?;
-    let elapsed = started.elapsed().as_secs_f64();
-    Ok(Raw {
-        rate: counts.iter().sum::<u64>() as f64 / elapsed,
-        threads,
-    })
-}
-
-/// What one phase measured.
-struct Phase {
-    latencies_us: Vec<u64>,
-    seconds: f64,
-    errors: u64,
-}
-
-impl Phase {
-    fn rate(&self) -> f64 {
-        self.latencies_us.len() as f64 / self.seconds
-    }
-
-    fn percentile(&self, p: f64) -> f64 {
-        let mut sorted = self.latencies_us.clone();
-        sorted.sort_unstable();
-        let Some(last) = sorted.len().checked_sub(1) else {
-            return 0.0;
-        };
-        let index = ((p / 100.0) * last as f64).round() as usize;
-        sorted
-            .get(index.min(last))
-            .map_or(0.0, |us| *us as f64 / 1000.0)
-    }
 }
 
 /// The clusters under test and what the clients need.
@@ -385,13 +324,15 @@ impl World {
             nodes.push((runtime, server));
         }
         let urls: Vec<String> = nodes.iter().map(|(_, server)| server.url()).collect();
-        let phase = drive(
-            args,
-            &urls,
-            &self.reader_token,
-            "/licensing/uselicense",
-            &self.use_license_body,
-        )?;
+        let phase = measure::drive(&Load {
+            urls: &urls,
+            token: &self.reader_token,
+            path: "/licensing/uselicense",
+            body: &self.use_license_body,
+            key: &self.licensing_key,
+            raw_threads: server_threads * args.nodes,
+            pace: pace(args),
+        })?;
         let check = runtime("loadgen-check", 1)?;
         check.block_on(async {
             let store = Store::open(&self.licensing_url, StoreOptions::default()).await?;
@@ -419,7 +360,7 @@ impl World {
         for (runtime, server) in nodes {
             runtime.block_on(server.shutdown());
         }
-        Ok(phase.phase)
+        Ok(phase)
     }
 
     fn sub_enroll_phase(&self, args: &Args, server_threads: usize) -> Result<Phase> {
@@ -438,13 +379,15 @@ impl World {
         })?;
         let before =
             runtime("loadgen-check", 1)?.block_on(self.root_store.count_issued(IssuedKind::Slc))?;
-        let phase = drive(
-            args,
-            &[server.url()],
-            &self.admin_token,
-            "/certification/subenroll",
-            &body,
-        )?;
+        let phase = measure::drive(&Load {
+            urls: &[server.url()],
+            token: &self.admin_token,
+            path: "/certification/subenroll",
+            body: &body,
+            key: &self.root_key,
+            raw_threads: server_threads,
+            pace: pace(args),
+        })?;
         let after =
             runtime("loadgen-check", 1)?.block_on(self.root_store.count_issued(IssuedKind::Slc))?;
         if (after - before) as u64 != phase.all_successes {
@@ -460,7 +403,7 @@ impl World {
             phase.all_successes
         );
         server_runtime.block_on(server.shutdown());
-        Ok(phase.phase)
+        Ok(phase)
     }
 
     fn verify_sample(&self, license: &SignedLicense) -> Result {
@@ -478,82 +421,6 @@ impl World {
         }
         Ok(())
     }
-}
-
-struct Driven {
-    phase: Phase,
-    /// Successes including the warm-up, to compare with the database.
-    all_successes: u64,
-}
-
-/// Runs `args.clients` clients posting `body` to `path` on `urls` (round robin) for the
-/// warm-up and the measured seconds.
-fn drive(args: &Args, urls: &[String], token: &str, path: &str, body: &[u8]) -> Result<Driven> {
-    let clients_runtime = runtime("loadgen-client", 1)?;
-    let warmup = Duration::from_secs(args.warmup);
-    let measured = Duration::from_secs(args.seconds);
-    let body = body.to_vec();
-    clients_runtime.block_on(async {
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for index in 0..args.clients {
-            let url = &urls[index % urls.len()];
-            let client = Client::new(
-                url,
-                ClientOptions {
-                    token: Some(token.to_owned()),
-                    ..ClientOptions::default()
-                },
-            )?;
-            let body = body.clone();
-            let path = path.to_owned();
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut successes = 0u64;
-                let mut errors = 0u64;
-                loop {
-                    let sent = Instant::now();
-                    if sent >= started + warmup + measured {
-                        break;
-                    }
-                    let outcome = client.send(Method::POST, &path, Some(body.clone())).await;
-                    let done = Instant::now();
-                    let counted = sent >= started + warmup && done <= started + warmup + measured;
-                    match outcome {
-                        Ok(_) => {
-                            successes += 1;
-                            if counted {
-                                latencies.push(done.duration_since(sent).as_micros() as u64);
-                            }
-                        }
-                        Err(error) => {
-                            errors += 1;
-                            if errors <= 3 {
-                                eprintln!("loadgen: request failed: {error}");
-                            }
-                        }
-                    }
-                }
-                (latencies, successes, errors)
-            }));
-        }
-        let mut phase = Phase {
-            latencies_us: Vec::new(),
-            seconds: measured.as_secs_f64(),
-            errors: 0,
-        };
-        let mut all_successes = 0;
-        for task in tasks {
-            let (latencies, successes, errors) = task.await?;
-            phase.latencies_us.extend(latencies);
-            phase.errors += errors;
-            all_successes += successes;
-        }
-        Ok(Driven {
-            phase,
-            all_successes,
-        })
-    })
 }
 
 /// Serves the router `make` builds on a free loopback port.
