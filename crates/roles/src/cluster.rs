@@ -1,23 +1,22 @@
 //! A running node of a cluster: what it loaded from the configuration database, and the checks
 //! every request goes through (authentication, the service's DACL, the audit log).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rms_cert::{Chain, Issuer, RsaSigner};
 use rms_chain::{Cert, TrustAnchor, TrustAnchors, Verifier, VerifyOptions};
-use rms_dacl::{
-    AccessMask, DomainSid, GenericMapping, SecurityDescriptor, Service, Sid, SidContext, Token,
-    access_check,
-};
+use rms_dacl::{AccessMask, DomainSid, Service, Sid, SidContext};
 use rms_policy::{Validity, ValidityPolicy, WindowPosition};
-use rms_store::{
-    AuthenticatedPrincipal, ClusterIdentity, NewAuditEntry, Outcome, SlcRecord, Store,
-};
+use rms_store::{ClusterIdentity, NewAuditEntry, Outcome, SlcRecord, Store};
 use time::OffsetDateTime;
 
-use crate::secret::{ClusterSecret, hash_token};
+use crate::secret::ClusterSecret;
+
+mod access;
+
 use crate::{Clock, RoleError, SystemClock};
+use access::AccessCache;
+pub use access::{Caller, Decision};
 
 /// How a node runs.
 #[derive(Debug, Clone)]
@@ -56,33 +55,6 @@ pub(crate) struct SigningIdentity {
     pub(crate) key: Arc<RsaSigner>,
     pub(crate) serial: String,
     pub(crate) validity: Validity,
-}
-
-/// Who is calling: the authenticated principal and the access token its SIDs make.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    /// The principal's name.
-    pub name: String,
-    /// The principal's SID.
-    pub sid: Sid,
-    /// The access token its SIDs make: its own, its groups', Everyone and Authenticated Users.
-    pub token: Token,
-    /// The configuration generation the caller was read at; its request uses descriptors of
-    /// the same generation.
-    generation: i64,
-}
-
-/// Most authenticated callers kept in memory; beyond that the cache starts over.
-const CALLER_CACHE: usize = 100_000;
-
-/// Principals and descriptors as of one configuration generation. The database raises the
-/// generation on every change to them, so reading that one number per request is enough to
-/// see any change, made on any node, at once.
-#[derive(Debug, Default)]
-struct AccessCache {
-    generation: i64,
-    callers: HashMap<Vec<u8>, Caller>,
-    descriptors: HashMap<Service, Arc<SecurityDescriptor>>,
 }
 
 /// One node of a cluster, loaded from the configuration database.
@@ -223,65 +195,6 @@ impl Cluster {
         }
     }
 
-    /// The principal holding `token`.
-    pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, RoleError> {
-        let token = token.ok_or_else(|| {
-            RoleError::Unauthenticated(
-                "this endpoint needs a bearer token (Authorization: Bearer ...)".into(),
-            )
-        })?;
-        let token_hash = hash_token(token);
-        let generation = self.current_generation().await?;
-        if let Some(caller) =
-            self.cached(generation, |cache| cache.callers.get(&token_hash).cloned())
-        {
-            return Ok(caller);
-        }
-        let found = self.store.authenticate(&token_hash).await?;
-        let principal =
-            found.ok_or_else(|| RoleError::Unauthenticated("unknown bearer token".into()))?;
-        let caller = self.caller(&principal, generation)?;
-        self.cache_at(generation, |cache| {
-            if cache.callers.len() >= CALLER_CACHE {
-                cache.callers.clear();
-            }
-            cache.callers.insert(token_hash, caller.clone());
-        });
-        Ok(caller)
-    }
-
-    /// A caller authenticated by other means than a token (a server proving it holds its SLC's
-    /// key): Everyone and Authenticated Users, for the DACL check.
-    pub(crate) async fn server_caller(&self, name: &str) -> Result<Caller, RoleError> {
-        Ok(Caller {
-            name: name.to_owned(),
-            sid: Sid::AUTHENTICATED_USERS,
-            token: Token::new(Sid::AUTHENTICATED_USERS).with_group(Sid::EVERYONE),
-            generation: self.current_generation().await?,
-        })
-    }
-
-    /// Reads the configuration generation and drops what was cached under an older one; when
-    /// it moved, also picks up an SLC another node (or the CLI) installed.
-    pub(crate) async fn current_generation(&self) -> Result<i64, RoleError> {
-        let generation = self.store.config_generation().await?;
-        let moved = {
-            let mut cache = self.lock_access();
-            let moved = cache.generation != generation;
-            if moved {
-                *cache = AccessCache {
-                    generation,
-                    ..AccessCache::default()
-                };
-            }
-            moved
-        };
-        if moved {
-            self.reload_slc().await?;
-        }
-        Ok(generation)
-    }
-
     /// Switches to the database's current SLC if it is not the one this node signs with.
     async fn reload_slc(&self) -> Result<(), RoleError> {
         let slc = self.store.current_slc().await?;
@@ -341,124 +254,6 @@ impl Cluster {
             validity,
         });
         Ok(validity)
-    }
-
-    /// What `read` finds in the cache, if it still holds `generation`.
-    fn cached<T>(
-        &self,
-        generation: i64,
-        read: impl FnOnce(&AccessCache) -> Option<T>,
-    ) -> Option<T> {
-        let cache = self.lock_access();
-        (cache.generation == generation)
-            .then(|| read(&cache))
-            .flatten()
-    }
-
-    /// Adds to the cache what was read from the database at `generation` (or later), unless the
-    /// cache has moved on to another generation meanwhile.
-    fn cache_at(&self, generation: i64, write: impl FnOnce(&mut AccessCache)) {
-        let mut cache = self.lock_access();
-        if cache.generation == generation {
-            write(&mut cache);
-        }
-    }
-
-    fn lock_access(&self) -> MutexGuard<'_, AccessCache> {
-        crate::lock(&self.access)
-    }
-
-    fn caller(&self, found: &AuthenticatedPrincipal, generation: i64) -> Result<Caller, RoleError> {
-        let parse = |text: &str| {
-            text.parse::<Sid>()
-                .map_err(|e| RoleError::Internal(format!("stored SID {text:?} is invalid: {e}")))
-        };
-        let sid = parse(&found.principal.sid)?;
-        let mut token = Token::new(sid)
-            .with_group(Sid::EVERYONE)
-            .with_group(Sid::AUTHENTICATED_USERS);
-        for group in &found.group_sids {
-            token = token.with_group(parse(group)?);
-        }
-        Ok(Caller {
-            name: found.principal.name.clone(),
-            sid,
-            token,
-            generation,
-        })
-    }
-
-    /// The descriptor of `service` as of `generation`: from the cache, or read and parsed.
-    async fn descriptor(
-        &self,
-        service: Service,
-        generation: i64,
-    ) -> Result<Arc<SecurityDescriptor>, RoleError> {
-        if let Some(found) =
-            self.cached(generation, |cache| cache.descriptors.get(&service).cloned())
-        {
-            return Ok(found);
-        }
-        let record = self.store.descriptor(service.name()).await?;
-        let descriptor =
-            SecurityDescriptor::from_sddl(&record.sddl, &self.sid_context()).map_err(|e| {
-                RoleError::Internal(format!(
-                    "stored descriptor of {} is invalid: {e}",
-                    service.name()
-                ))
-            })?;
-        let descriptor = Arc::new(descriptor);
-        self.cache_at(generation, |cache| {
-            cache.descriptors.insert(service, descriptor.clone());
-        });
-        Ok(descriptor)
-    }
-
-    /// Checks `caller` against `service`'s descriptor (as of the configuration generation the
-    /// caller was authenticated at, so a change made on any node applies to the next request).
-    /// A refusal is written to the audit log before it is returned; the caller records an
-    /// allowed decision with what it then does.
-    pub async fn authorize(
-        &self,
-        caller: &Caller,
-        service: Service,
-        action: &str,
-    ) -> Result<String, RoleError> {
-        let descriptor = self.descriptor(service, caller.generation).await?;
-        match access_check(
-            &descriptor,
-            &caller.token,
-            service.required_right(),
-            &GenericMapping::RMS_SERVICES,
-        ) {
-            Ok(granted) => Ok(format!("granted {}", granted.mask())),
-            Err(denied) => {
-                let reason = denied.reason().to_string();
-                self.audit(&caller.name, service, action, Outcome::Denied, &reason)
-                    .await?;
-                Err(RoleError::Denied {
-                    principal: caller.name.clone(),
-                    service: service.name().to_owned(),
-                    reason,
-                })
-            }
-        }
-    }
-
-    /// Checks an unauthenticated caller (Anonymous, in Everyone) against `service`'s
-    /// descriptor: the chain is public by default, and an administrator can close it.
-    pub async fn authorize_anonymous(
-        &self,
-        service: Service,
-        action: &str,
-    ) -> Result<String, RoleError> {
-        let caller = Caller {
-            name: "anonymous".to_owned(),
-            sid: Sid::ANONYMOUS,
-            token: Token::new(Sid::ANONYMOUS).with_group(Sid::EVERYONE),
-            generation: self.current_generation().await?,
-        };
-        self.authorize(&caller, service, action).await
     }
 
     /// Appends to the audit log.

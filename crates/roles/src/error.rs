@@ -94,6 +94,7 @@ impl RoleError {
             RoleError::Store(StoreError::NotFound { .. }) => ErrorClass::NotFound,
             RoleError::Store(StoreError::AlreadyExists { .. }) => ErrorClass::Unprocessable,
             RoleError::Store(StoreError::NoCluster) => ErrorClass::Unavailable,
+            RoleError::Store(StoreError::StaleConfiguration { .. }) => ErrorClass::Unavailable,
             RoleError::Store(_)
             | RoleError::Secret(_)
             | RoleError::Cert(_)
@@ -114,6 +115,7 @@ impl RoleError {
             RoleError::Store(StoreError::AlreadyExists { .. }) => "already_exists",
             RoleError::Store(StoreError::NotFound { .. }) => "not_found",
             RoleError::Store(StoreError::NoCluster) => "no_cluster",
+            RoleError::Store(StoreError::StaleConfiguration { .. }) => "configuration_changing",
             RoleError::Store(_) => "store_error",
             RoleError::Secret(_) => "secret",
             RoleError::Cert(_) => "certificate_error",

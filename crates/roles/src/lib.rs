@@ -48,7 +48,9 @@
 
 pub use crate::admin::{ADMIN_PRINCIPAL, ADMINS_GROUP, Admin, AdminCredentials};
 pub use crate::clock::{Clock, ManualClock, SystemClock};
-pub use crate::cluster::{Caller, Cluster, NodeOptions, default_node_id, renewal_warning};
+pub use crate::cluster::{
+    Caller, Cluster, Decision, NodeOptions, default_node_id, renewal_warning,
+};
 pub use crate::error::{ErrorClass, RoleError};
 pub use crate::licensing::{EnrollmentPlan, LICENSING_SERVICES, LicensingRole, PublishRequest};
 pub use crate::lifecycle::{CRL_LIFETIME, RenewalPlan, renew_root_with_authority};

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::admin::{AdminCredentials, create_cluster};
 use crate::error::cert_refused;
 use crate::secret::ClusterSecret;
-use crate::{Cluster, NodeOptions, RoleError, lock};
+use crate::{Cluster, Decision, NodeOptions, RoleError, lock};
 
 /// The services a licensing server exposes.
 pub const LICENSING_SERVICES: [Service; 4] = [
@@ -181,8 +181,19 @@ impl LicensingRole {
         token: Option<&str>,
         request: &PublishRequest,
     ) -> Result<SignedLicense, RoleError> {
+        self.cluster
+            .retry_if_stale(|| self.publish_once(token, request))
+            .await
+    }
+
+    /// One attempt of [`LicensingRole::publish`], its access decision checked at the commit.
+    async fn publish_once(
+        &self,
+        token: Option<&str>,
+        request: &PublishRequest,
+    ) -> Result<SignedLicense, RoleError> {
         let cluster = &self.cluster;
-        let caller = cluster.authenticate(token).await?;
+        let caller = cluster.authenticate_for_issuance(token).await?;
         let decision = cluster
             .authorize(&caller, Service::Publishing, "publish")
             .await?;
@@ -269,8 +280,24 @@ impl LicensingRole {
         grantee_key: SubjectPublicKeyInfoOwned,
         digest: Option<([u8; 32], bool)>,
     ) -> Result<SignedLicense, RoleError> {
+        self.cluster
+            .retry_if_stale(|| {
+                self.issue_use_license_once(token, publishing, grantee_key.clone(), digest)
+            })
+            .await
+    }
+
+    /// One attempt of [`LicensingRole::issue_use_license`], its access decision checked at the
+    /// commit.
+    async fn issue_use_license_once(
+        &self,
+        token: Option<&str>,
+        publishing: &SignedLicense,
+        grantee_key: SubjectPublicKeyInfoOwned,
+        digest: Option<([u8; 32], bool)>,
+    ) -> Result<SignedLicense, RoleError> {
         let cluster = &self.cluster;
-        let caller = cluster.authenticate(token).await?;
+        let caller = cluster.authenticate_for_issuance(token).await?;
         let decision = cluster
             .authorize(&caller, Service::Licensing, "uselicense")
             .await?;
@@ -387,7 +414,7 @@ impl LicensingRole {
         &self,
         principal: &str,
         service: Service,
-        decision: &str,
+        decision: &Decision,
         issuer_serial: &str,
         license: &SignedLicense,
         kind: IssuedKind,
@@ -424,7 +451,10 @@ impl LicensingRole {
             Outcome::Allowed,
             &reason,
         );
-        cluster.store().record_issued(&record, &entry).await?;
+        cluster
+            .store()
+            .record_issued_checked(&record, &entry, decision.generation())
+            .await?;
         Ok(())
     }
 }

@@ -142,8 +142,19 @@ impl RootRole {
         token: Option<&str>,
         request: &[u8],
     ) -> Result<Chain, RoleError> {
+        self.cluster
+            .retry_if_stale(|| self.sub_enroll_once(token, request))
+            .await
+    }
+
+    /// One attempt of [`RootRole::sub_enroll`], its access decision checked at the commit.
+    async fn sub_enroll_once(
+        &self,
+        token: Option<&str>,
+        request: &[u8],
+    ) -> Result<Chain, RoleError> {
         let cluster = &self.cluster;
-        let caller = cluster.authenticate(token).await?;
+        let caller = cluster.authenticate_for_issuance(token).await?;
         let decision = cluster
             .authorize(&caller, Service::SubEnroll, "subenroll")
             .await?;
@@ -185,7 +196,10 @@ impl RootRole {
             Outcome::Allowed,
             &reason,
         );
-        cluster.store().record_issued(&record, &entry).await?;
+        cluster
+            .store()
+            .record_issued_checked(&record, &entry, decision.generation())
+            .await?;
         tracing::info!(principal = %caller.name, %subject, %serial, "sub-enrolled a licensing server");
         Ok(chain)
     }

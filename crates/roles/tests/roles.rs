@@ -388,6 +388,10 @@ async fn changes_made_elsewhere_apply_to_the_next_request() {
         .await
         .unwrap_err();
     assert_eq!(e.class(), ErrorClass::Forbidden, "{e}");
+    // The node's cached decision allowed and it signed, but the commit found the configuration
+    // moved: nothing was recorded, and the request was decided again (and refused).
+    let store = w.licensing.cluster().store();
+    assert_eq!(store.count_issued(IssuedKind::UseLicense).await.unwrap(), 2);
     other_node
         .acl_revoke(Service::Licensing, "alice")
         .await

@@ -28,8 +28,18 @@ pub(crate) const GATHER_UNDER_LOAD: Duration = Duration::from_millis(5);
 pub(crate) struct Job {
     pub(crate) record: IssuedRecord,
     pub(crate) audit: NewAuditEntry,
+    /// The configuration generation the access decision was made at, if the commit must check
+    /// that it is still current.
+    pub(crate) decided_at: Option<i64>,
     pub(crate) done: oneshot::Sender<Result<(), StoreError>>,
 }
 
 /// The records waiting for a commit.
 pub(crate) type GroupCommit = WorkQueue<Job>;
+
+impl Job {
+    /// Whether the decision behind this record predates configuration generation `current`.
+    pub(crate) fn is_stale(&self, current: i64) -> bool {
+        self.decided_at.is_some_and(|decided| decided != current)
+    }
+}

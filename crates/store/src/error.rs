@@ -54,6 +54,16 @@ pub enum StoreError {
         /// What was looked for.
         what: String,
     },
+    /// The access configuration changed (principals, groups, tokens, descriptors or the SLC:
+    /// the configuration generation moved) between the access decision behind an issuance and
+    /// its commit; nothing was written. Decide again on the current configuration.
+    #[error(
+        "the access configuration changed (now generation {current}) while the request was served; nothing was recorded"
+    )]
+    StaleConfiguration {
+        /// The configuration generation at the commit.
+        current: i64,
+    },
     /// A stored value that this build cannot read.
     #[error("corrupt configuration database: {0}")]
     Corrupt(String),

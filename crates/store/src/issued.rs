@@ -25,10 +25,34 @@ impl Store {
         record: &IssuedRecord,
         audit: &NewAuditEntry,
     ) -> Result<(), StoreError> {
+        self.record(record, audit, None).await
+    }
+
+    /// [`Store::record_issued`] for an issuance allowed by an access decision made on the
+    /// configuration as of generation `decided_at` (possibly from a cache): the commit checks
+    /// that the generation is still `decided_at` and otherwise writes nothing and returns
+    /// [`StoreError::StaleConfiguration`]. Checking at the commit, once per batch, replaces
+    /// reading the generation before every decision.
+    pub async fn record_issued_checked(
+        &self,
+        record: &IssuedRecord,
+        audit: &NewAuditEntry,
+        decided_at: i64,
+    ) -> Result<(), StoreError> {
+        self.record(record, audit, Some(decided_at)).await
+    }
+
+    async fn record(
+        &self,
+        record: &IssuedRecord,
+        audit: &NewAuditEntry,
+        decided_at: Option<i64>,
+    ) -> Result<(), StoreError> {
         let (done, outcome) = tokio::sync::oneshot::channel();
         let job = Job {
             record: record.clone(),
             audit: audit.clone(),
+            decided_at,
             done,
         };
         if let Some(mut writer) = self.group.push(job) {
@@ -55,8 +79,8 @@ impl Store {
     /// Commits `batch` in one transaction; if the database refuses it, commits each record alone
     /// so that one bad record (a duplicate serial) fails only its own request, with its own
     /// error.
-    async fn commit_batch(&self, batch: Vec<Job>) {
-        if batch.len() > 1 {
+    async fn commit_batch(&self, mut batch: Vec<Job>) {
+        while batch.len() > 1 {
             match self.insert_issued(&batch).await {
                 Ok(()) => {
                     for job in batch {
@@ -75,8 +99,20 @@ impl Store {
                     }
                     return;
                 }
+                // Some decisions predate a configuration change: those callers decide again;
+                // the others' records go in without them.
+                Err(StoreError::StaleConfiguration { current }) => {
+                    let (stale, fresh): (Vec<Job>, Vec<Job>) =
+                        batch.into_iter().partition(|job| job.is_stale(current));
+                    for job in stale {
+                        let _ = job
+                            .done
+                            .send(Err(StoreError::StaleConfiguration { current }));
+                    }
+                    batch = fresh;
+                }
                 // A refusal (a duplicate serial): find whose, each record in its own transaction.
-                Err(_) => {}
+                Err(_) => break,
             }
         }
         for job in batch {
@@ -138,6 +174,18 @@ impl Store {
                 .bind(entry.node.clone());
         }
         insert.execute(&mut *tx).await?;
+        // Read after the inserts: the transaction then holds the write lock (SQLite), so the
+        // generation cannot move before the commit; PostgreSQL reads the latest committed one.
+        if jobs.iter().any(|job| job.decided_at.is_some()) {
+            let current: i64 =
+                sqlx::query_scalar("SELECT generation FROM config_generation WHERE id = 1")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if jobs.iter().any(|job| job.is_stale(current)) {
+                // Dropping the transaction rolls it back.
+                return Err(StoreError::StaleConfiguration { current });
+            }
+        }
         tx.commit().await?;
         Ok(())
     }

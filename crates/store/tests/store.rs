@@ -489,6 +489,67 @@ async fn a_duplicate_in_a_concurrent_batch_fails_alone() {
     }
 }
 
+/// An issuance decided on a configuration generation commits only while that generation is
+/// current: a record decided before a change writes nothing (neither record nor audit entry)
+/// and says so, even in a batch with records decided on the current generation, which commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_decided_on_an_older_configuration_is_not_committed() {
+    for t in common::all().await {
+        let s = &t.store;
+        let decided = s.config_generation().await.unwrap();
+        s.record_issued_checked(&issued("01"), &audit("issue"), decided)
+            .await
+            .unwrap();
+        s.add_principal(&group("readers", 1100)).await.unwrap();
+        let current = s.config_generation().await.unwrap();
+        assert!(current > decided, "{}", t.label);
+        let mut tasks = Vec::new();
+        for i in 2..60u32 {
+            let s = s.clone();
+            let at = if i % 3 == 0 { decided } else { current };
+            tasks.push(tokio::spawn(async move {
+                let outcome = s
+                    .record_issued_checked(&issued(&format!("{i:02x}")), &audit("issue"), at)
+                    .await;
+                (at, outcome)
+            }));
+        }
+        let (mut stale, mut committed) = (0, 0);
+        for task in tasks {
+            match task.await.unwrap() {
+                (at, Ok(())) => {
+                    assert_eq!(at, current, "{}", t.label);
+                    committed += 1;
+                }
+                (at, Err(StoreError::StaleConfiguration { current: reported })) => {
+                    assert_eq!((at, reported), (decided, current), "{}", t.label);
+                    stale += 1;
+                }
+                (_, Err(other)) => panic!("{}: {other}", t.label),
+            }
+        }
+        assert_eq!((stale, committed), (19, 39), "{}", t.label);
+        assert_eq!(
+            s.count_issued(IssuedKind::UseLicense).await.unwrap(),
+            40,
+            "{}",
+            t.label
+        );
+        let issuance_entries = s
+            .audit_log(None, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|logged| logged.entry.action == "issue")
+            .count();
+        assert_eq!(issuance_entries, 40, "{}", t.label);
+        // Unchecked records (made by an administrator's command) do not look at it.
+        s.record_issued(&issued("ff"), &audit("issue"))
+            .await
+            .unwrap();
+    }
+}
+
 /// Every change to principals, memberships, tokens or descriptors raises the configuration
 /// generation, whoever makes it; reads and issuance do not.
 #[tokio::test]
