@@ -81,9 +81,9 @@ pub use crate::license_body::{
     Grant, LicenseBody, LicenseKind, PublishingLicense, UseLicense, WrappedKey,
 };
 pub use crate::license_issue::{
-    ContentPolicy, Grantee, MAX_CONTENT_KEY_LEN, MIN_CONTENT_KEY_LEN, issue_publishing_license,
-    issue_use_license, issue_use_license_with_content_key, oaep_sha256_algorithm,
-    unwrap_content_key, wrap_content_key,
+    ContentPolicy, Grantee, MAX_CONTENT_KEY_LEN, MIN_CONTENT_KEY_LEN, RecipientKey,
+    issue_publishing_license, issue_use_license, issue_use_license_with_content_key,
+    oaep_sha256_algorithm, unwrap_content_key, wrap_content_key, wrap_content_key_to,
 };
 pub use crate::license_signed::{SignedLicense, SignerView};
 pub use crate::renewal::{CheckedRenewal, RenewalRequest};

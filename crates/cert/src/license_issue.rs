@@ -1,5 +1,7 @@
 //! Issuing licenses, and wrapping content keys with RSA-OAEP.
 
+use std::sync::Arc;
+
 use der::asn1::Any;
 use getrandom::SysRng;
 use rms_policy::{Issued, Validity};
@@ -71,16 +73,21 @@ impl ContentPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grantee {
     principal: String,
-    public_key: SubjectPublicKeyInfoOwned,
+    key: Arc<RecipientKey>,
 }
 
 impl Grantee {
     /// The grantee `principal`, holding the RSA key `public_key`.
     pub fn new(principal: &str, public_key: SubjectPublicKeyInfoOwned) -> Result<Self, CertError> {
+        Self::with_key(principal, Arc::new(RecipientKey::new(public_key)?))
+    }
+
+    /// The grantee `principal`, holding `key` (parsed once for all their licenses).
+    pub fn with_key(principal: &str, key: Arc<RecipientKey>) -> Result<Self, CertError> {
         check_text(principal).map_err(|reason| CertError::LicenseInput { reason })?;
         Ok(Self {
             principal: principal.to_owned(),
-            public_key,
+            key,
         })
     }
 
@@ -91,9 +98,44 @@ impl Grantee {
 
     /// Their public key.
     pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
-        &self.public_key
+        self.key.public_key()
     }
 }
+
+/// An RSA public key content keys are wrapped to, parsed and checked once: a user presents the
+/// same key with every use license request, and parsing it (its Montgomery parameters) costs a
+/// sixth of wrapping to it.
+#[derive(Debug, Clone)]
+pub struct RecipientKey {
+    spki: SubjectPublicKeyInfoOwned,
+    key: rsa::PublicKey,
+    key_id: Vec<u8>,
+}
+
+impl RecipientKey {
+    /// Parses `spki`, refusing anything but a usable RSA key.
+    pub fn new(spki: SubjectPublicKeyInfoOwned) -> Result<Self, CertError> {
+        let der = der::Encode::to_der(&spki).map_err(|e| key_err("wrap")(e.to_string()))?;
+        let key = rsa::PublicKey::from_public_key_der(&der).map_err(|e| {
+            key_err("wrap")(format!("the recipient key is not a usable RSA key: {e}"))
+        })?;
+        let key_id = key_identifier(&spki)?;
+        Ok(Self { spki, key, key_id })
+    }
+
+    /// The key as a SubjectPublicKeyInfo.
+    pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
+        &self.spki
+    }
+}
+
+impl PartialEq for RecipientKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.spki == other.spki
+    }
+}
+
+impl Eq for RecipientKey {}
 
 /// The key-encryption algorithm of every wrapped content key: id-RSAES-OAEP with SHA-256 and
 /// MGF1-SHA-256, empty label (RFC 8017, parameters as RFC 4055 encodes them).
@@ -119,20 +161,26 @@ pub fn wrap_content_key(
     recipient: &SubjectPublicKeyInfoOwned,
     content_key: &[u8],
 ) -> Result<WrappedKey, CertError> {
+    wrap_content_key_to(&RecipientKey::new(recipient.clone())?, content_key)
+}
+
+/// [`wrap_content_key`] to a key parsed before.
+pub fn wrap_content_key_to(
+    recipient: &RecipientKey,
+    content_key: &[u8],
+) -> Result<WrappedKey, CertError> {
     if !(MIN_CONTENT_KEY_LEN..=MAX_CONTENT_KEY_LEN).contains(&content_key.len()) {
         return Err(CertError::LicenseInput {
             reason: "a content key is 16 to 64 octets",
         });
     }
-    let der = der::Encode::to_der(recipient).map_err(|e| key_err("wrap")(e.to_string()))?;
-    let key = rsa::PublicKey::from_public_key_der(&der)
-        .map_err(|e| key_err("wrap")(format!("the recipient key is not a usable RSA key: {e}")))?;
-    let encrypted = key
+    let encrypted = recipient
+        .key
         .oaep_encrypt_with_rng::<Sha256, _>(&mut SysRng, content_key)
         .map_err(|e| key_err("wrap")(e.to_string()))?;
     WrappedKey::new(
         oaep_sha256_algorithm()?,
-        key_identifier(recipient)?,
+        recipient.key_id.clone(),
         encrypted,
     )
 }
@@ -251,7 +299,7 @@ pub fn issue_use_license_with_content_key(
         principal: grantee.principal().to_owned(),
         grantee_key: grantee.public_key().clone(),
         rights: grant.rights(),
-        content_key: wrap_content_key(grantee.public_key(), content_key)?,
+        content_key: wrap_content_key_to(&grantee.key, content_key)?,
     });
     sign(
         &body,

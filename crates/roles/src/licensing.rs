@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use der::Decode;
+use der::{Decode, Encode};
 use rms_cert::spki::SubjectPublicKeyInfoOwned;
 use rms_cert::{
     Chain, ContentPolicy, EnrollmentRequest, Grant, Grantee, LicenseBody, PublishingLicense,
-    RsaSigner, ServerId, ServerIdentity, ServerRole, SignedLicense, WrappedKey,
+    RecipientKey, RsaSigner, ServerId, ServerIdentity, ServerRole, SignedLicense, WrappedKey,
     issue_publishing_license, issue_use_license_with_content_key, unwrap_content_key,
 };
 use rms_chain::{Cert, Purpose, TrustAnchor, TrustAnchors, VerifyOptions, verify_path};
@@ -34,6 +34,9 @@ const CONTENT_KEY_CACHE: usize = 10_000;
 
 /// Most verified publishing licenses remembered (by digest of their PEM text).
 const VERIFIED_CACHE: usize = 10_000;
+
+/// Most users' public keys kept parsed.
+const RECIPIENT_CACHE: usize = 10_000;
 
 /// The first step of enrolling a licensing cluster: its new key and the request to send to
 /// the root.
@@ -150,6 +153,9 @@ pub struct LicensingRole {
     /// license presented again is not decoded and its signature and chain are not checked
     /// again (neither changes); only its validity at the time of the request is.
     verified: Mutex<HashMap<[u8; 32], Arc<SignedLicense>>>,
+    /// Users' public keys parsed for wrapping content keys to, by their DER: a user presents
+    /// the same key with every request.
+    recipients: Mutex<HashMap<Vec<u8>, Arc<RecipientKey>>>,
 }
 
 impl LicensingRole {
@@ -165,6 +171,7 @@ impl LicensingRole {
             cluster,
             content_keys: Mutex::new(HashMap::new()),
             verified: Mutex::new(HashMap::new()),
+            recipients: Mutex::new(HashMap::new()),
         })
     }
 
@@ -316,20 +323,17 @@ impl LicensingRole {
                 body
             }
         };
-        let grantee = Grantee::new(&caller.name, grantee_key).map_err(cert_refused)?;
         let signing = cluster.signing();
         cluster.require_valid_slc(&signing, now)?;
         let content_key = self.content_key(&signing, body)?;
-        let license = match issue_use_license_with_content_key(
-            &signing.issuer,
-            body,
-            &content_key,
-            &grantee,
-            now,
-        ) {
+        let issued = self.recipient(grantee_key).and_then(|key| {
+            let grantee = Grantee::with_key(&caller.name, key).map_err(cert_refused)?;
+            issue_use_license_with_content_key(&signing.issuer, body, &content_key, &grantee, now)
+                .map_err(cert_refused)
+        });
+        let license = match issued {
             Ok(license) => license,
             Err(error) => {
-                let error = cert_refused(error);
                 cluster
                     .audit(
                         &caller.name,
@@ -403,6 +407,22 @@ impl LicensingRole {
         }
         cache.insert(cache_key, content_key.clone());
         Ok(content_key)
+    }
+
+    /// `key` parsed for wrapping to: from memory if seen before.
+    fn recipient(&self, key: SubjectPublicKeyInfoOwned) -> Result<Arc<RecipientKey>, RoleError> {
+        let der = Encode::to_der(&key)
+            .map_err(|e| RoleError::bad_input("malformed_public_key", e.to_string()))?;
+        if let Some(found) = lock(&self.recipients).get(&der) {
+            return Ok(found.clone());
+        }
+        let parsed = Arc::new(RecipientKey::new(key).map_err(cert_refused)?);
+        let mut recipients = lock(&self.recipients);
+        if recipients.len() >= RECIPIENT_CACHE {
+            recipients.clear();
+        }
+        recipients.insert(der, parsed.clone());
+        Ok(parsed)
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Vec<u8>>> {

@@ -1,9 +1,9 @@
 //! Publishing and use licenses: issue, decode, unwrap, refuse.
 
 use rms_cert::{
-    CertError, ContentPolicy, Grant, Grantee, LicenseBody, LicenseError, LicenseKind, Right,
-    SignedLicense, Signer, UsageRight, UsageRights, issue_publishing_license, issue_use_license,
-    unwrap_content_key, wrap_content_key,
+    CertError, ContentPolicy, Grant, Grantee, LicenseBody, LicenseError, LicenseKind, RecipientKey,
+    Right, SignedLicense, Signer, UsageRight, UsageRights, issue_publishing_license,
+    issue_use_license, unwrap_content_key, wrap_content_key, wrap_content_key_to,
 };
 use sha2::Digest;
 use time::Duration;
@@ -202,6 +202,24 @@ fn content_keys_are_checked() {
         unwrap_content_key(key(3).private_key(), &wrapped).unwrap(),
         [7; 16]
     );
+    // A key parsed once wraps the same way, for the same key identifier.
+    let parsed = RecipientKey::new(spki.clone()).unwrap();
+    assert_eq!(parsed.public_key(), &spki);
+    let again = wrap_content_key_to(&parsed, &[9; 32]).unwrap();
+    assert_eq!(again.recipient_key_id(), wrapped.recipient_key_id());
+    assert_eq!(
+        unwrap_content_key(key(3).private_key(), &again).unwrap(),
+        [9; 32]
+    );
+    assert!(wrap_content_key_to(&parsed, &[0; 15]).is_err());
+    // Anything but an RSA key is refused when parsed, before any wrapping.
+    let mut not_rsa = spki.clone();
+    not_rsa.algorithm.oid = const_oid::db::rfc5912::ID_EC_PUBLIC_KEY;
+    assert!(matches!(
+        RecipientKey::new(not_rsa.clone()),
+        Err(CertError::ContentKey { .. })
+    ));
+    assert!(Grantee::new("alice@example.com", not_rsa).is_err());
     assert!(ContentPolicy::new("", vec![]).is_err());
     assert!(ContentPolicy::new("c", vec![]).is_err());
     let g = Grant::new("a", UsageRights::ALL).unwrap();
