@@ -214,7 +214,7 @@ pub(crate) async fn migrate(conn: &mut AnyConnection, backend: Backend) -> Resul
         // BEGIN IMMEDIATE takes SQLite's write lock at once: concurrent starters queue on it.
         Backend::Sqlite => {
             // Takes effect only on a database with no table yet, and only before WAL mode: a
-            // license record (about 5 KB with its chain) then fits on one page instead of
+            // license record (about 4 KB with its certificates) then fits on one page instead of
             // spilling onto two overflow pages, which halves the pages each commit writes.
             conn.execute("PRAGMA page_size = 16384").await?;
             conn.execute("PRAGMA journal_mode = WAL").await?;

@@ -438,6 +438,56 @@ pub(crate) fn enroll_args<'a>(dir: &'a Path, root: &'a Server, name: &'a str) ->
     ]
 }
 
+/// `rms-client keygen` for `name` in `dir`: writes `NAME-key.pem` and `NAME-pub.pem`.
+pub(crate) fn keygen(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let key = dir.join(format!("{name}-key.pem"));
+    let public = dir.join(format!("{name}-pub.pem"));
+    ok(
+        CLIENT,
+        &[
+            "keygen",
+            "--out",
+            s(&key),
+            "--public-out",
+            s(&public),
+            "--bits",
+            "2048",
+        ],
+        None,
+    );
+    (key, public)
+}
+
+/// `rms-client publish` to `server` as its administrator (`admin_token`), granting `grants`;
+/// writes `CONTENT_ID.pl.pem` in `dir` and returns its path.
+pub(crate) fn publish(
+    server: &Server,
+    anchor: &Path,
+    admin_token: &str,
+    dir: &Path,
+    content_id: &str,
+    grants: &[&str],
+) -> PathBuf {
+    let out = dir.join(format!("{content_id}.pl.pem"));
+    let mut args = vec![
+        "publish",
+        "--server",
+        server.url(),
+        "--anchor",
+        s(anchor),
+        "--content-id",
+        content_id,
+        "--out",
+        s(&out),
+    ];
+    for grant in grants {
+        args.extend_from_slice(&["--grant", grant]);
+    }
+    let stdout = ok(CLIENT, &args, Some(admin_token));
+    assert!(stdout.contains("publishing license"), "{stdout}");
+    out
+}
+
 /// A root created in `root_dir` with SubEnrollService granted to rms-admins, serving (logging
 /// to `work/root.log`): the server, the administrator's token and the authority's path.
 pub(crate) fn serving_root(root_dir: &Path, work: &Path) -> (Server, String, PathBuf) {
@@ -519,45 +569,20 @@ impl Deployment {
 
     /// `rms-client keygen` for `name`: writes `NAME-key.pem` and `NAME-pub.pem`.
     pub(crate) fn keygen(&self, name: &str) -> (PathBuf, PathBuf) {
-        let key = self.file(&format!("{name}-key.pem"));
-        let public = self.file(&format!("{name}-pub.pem"));
-        ok(
-            CLIENT,
-            &[
-                "keygen",
-                "--out",
-                s(&key),
-                "--public-out",
-                s(&public),
-                "--bits",
-                "2048",
-            ],
-            None,
-        );
-        (key, public)
+        keygen(&self.work, name)
     }
 
     /// `rms-client publish` as the licensing administrator; returns the publishing license's
     /// path.
     pub(crate) fn publish(&self, content_id: &str, grants: &[&str]) -> PathBuf {
-        let out = self.file(&format!("{content_id}.pl.pem"));
-        let mut args = vec![
-            "publish",
-            "--server",
-            self.lic.url(),
-            "--anchor",
-            s(&self.anchor),
-            "--content-id",
+        publish(
+            &self.lic,
+            &self.anchor,
+            &self.lic_admin,
+            &self.work,
             content_id,
-            "--out",
-            s(&out),
-        ];
-        for grant in grants {
-            args.extend_from_slice(&["--grant", grant]);
-        }
-        let stdout = ok(CLIENT, &args, Some(&self.lic_admin));
-        assert!(stdout.contains("publishing license"), "{stdout}");
-        out
+            grants,
+        )
     }
 
     /// The arguments of `rms-client uselicense` against the licensing server.

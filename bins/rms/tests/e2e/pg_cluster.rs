@@ -95,38 +95,14 @@ impl Cluster {
             &["principal", "add", "alice", "--data-dir", s(&self.first)],
             None,
         ));
-        let key = self.work.join("alice-key.pem");
-        let public = self.work.join("alice-pub.pem");
-        ok(
-            CLIENT,
-            &[
-                "keygen",
-                "--out",
-                s(&key),
-                "--public-out",
-                s(&public),
-                "--bits",
-                "2048",
-            ],
-            None,
-        );
-        let pl = self.work.join("doc.pl.pem");
-        ok(
-            CLIENT,
-            &[
-                "publish",
-                "--server",
-                self.nodes[0].url(),
-                "--anchor",
-                s(&self.anchor),
-                "--content-id",
-                "doc-1",
-                "--out",
-                s(&pl),
-                "--grant",
-                "alice:view",
-            ],
-            Some(&self.lic_admin),
+        let (_, public) = keygen(&self.work, "alice");
+        let pl = publish(
+            &self.nodes[0],
+            &self.anchor,
+            &self.lic_admin,
+            &self.work,
+            "doc-1",
+            &["alice:view"],
         );
         let body = UseLicenseBody {
             publishing_license_pem: std::fs::read_to_string(&pl).unwrap(),
@@ -173,6 +149,20 @@ pub(crate) struct Outcomes {
     pub(crate) unavailable: usize,
     pub(crate) unreachable: usize,
     pub(crate) other: Vec<String>,
+}
+
+impl Outcomes {
+    /// Checks what a database outage during the load must look like: some requests answered
+    /// 503, none failed otherwise, and the server itself stayed up.
+    pub(crate) fn assert_outage_answered_503(&self) {
+        assert!(
+            self.other.is_empty(),
+            "unexpected failures: {:?}",
+            self.other
+        );
+        assert!(self.unavailable > 0, "requests during the outage are 503");
+        assert_eq!(self.unreachable, 0, "the server itself stayed up");
+    }
 }
 
 /// Sends `total` use-license requests, `concurrency` at a time, spread over `apis` round robin.
