@@ -37,8 +37,8 @@ fn access(c: &mut Criterion) {
     let sd = SecurityDescriptor::from_sddl(&sixteen_ace_sddl(), &SidContext::none()).unwrap();
     assert_eq!(sd.dacl().acl().unwrap().len(), 16);
     let token = eight_group_token();
-    let mapping = GenericMapping::RMS_SERVICES;
-    assert!(access_check(&sd, &token, AccessMask::SUBENROLL, &mapping).is_ok());
+    let mapping = GenericMapping::DIRECTORY_SERVICE;
+    assert!(access_check(&sd, &token, AccessMask::DS_CREATE_CHILD, &mapping).is_ok());
     let mut group = c.benchmark_group("access_check");
     group.throughput(Throughput::Elements(1));
     group.bench_function("16 ACEs, 8 groups, granted by the last ACE", |b| {
@@ -46,7 +46,7 @@ fn access(c: &mut Criterion) {
             access_check(
                 black_box(&sd),
                 black_box(&token),
-                AccessMask::SUBENROLL,
+                AccessMask::DS_CREATE_CHILD,
                 &mapping,
             )
         })
@@ -57,7 +57,7 @@ fn access(c: &mut Criterion) {
             access_check(
                 black_box(&sd),
                 black_box(&stranger),
-                AccessMask::SUBENROLL,
+                AccessMask::DS_CREATE_CHILD,
                 &mapping,
             )
         })

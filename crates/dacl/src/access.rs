@@ -67,6 +67,7 @@ pub struct Token {
 
 impl Token {
     /// A token with a user SID and no groups or privileges.
+    #[must_use]
     pub fn new(user: Sid) -> Token {
         Token {
             user,
@@ -77,18 +78,21 @@ impl Token {
     }
 
     /// With an enabled group.
+    #[must_use]
     pub fn with_group(mut self, sid: Sid) -> Token {
         self.groups.push((sid, GroupUse::Enabled));
         self
     }
 
     /// With a deny-only group (matches deny ACEs, never allow ACEs).
+    #[must_use]
     pub fn with_deny_only_group(mut self, sid: Sid) -> Token {
         self.groups.push((sid, GroupUse::DenyOnly));
         self
     }
 
     /// With a privilege.
+    #[must_use]
     pub fn with_privilege(mut self, privilege: Privilege) -> Token {
         match privilege {
             Privilege::Security => self.security = true,
@@ -98,6 +102,7 @@ impl Token {
     }
 
     /// The user SID.
+    #[must_use]
     pub fn user(&self) -> &Sid {
         &self.user
     }
@@ -108,6 +113,7 @@ impl Token {
     }
 
     /// Whether the token holds a privilege.
+    #[must_use]
     pub fn has_privilege(&self, privilege: Privilege) -> bool {
         match privilege {
             Privilege::Security => self.security,
@@ -140,6 +146,7 @@ pub struct Granted {
 impl Granted {
     /// The granted rights: the (mapped) desired rights, or with MAXIMUM_ALLOWED every right
     /// the descriptor grants.
+    #[must_use]
     pub fn mask(&self) -> AccessMask {
         self.mask
     }
@@ -194,11 +201,13 @@ pub struct Denied {
 
 impl Denied {
     /// The requested rights, after generic mapping.
+    #[must_use]
     pub fn requested(&self) -> AccessMask {
         self.requested
     }
 
     /// Why access was refused.
+    #[must_use]
     pub fn reason(&self) -> &DenialReason {
         &self.reason
     }
@@ -244,8 +253,8 @@ const CONDITIONAL: &str =
 /// use rms_dacl::{access_check, AccessMask, GenericMapping, SecurityDescriptor, Sid, Token};
 /// let sd: SecurityDescriptor = "O:SYG:SYD:(D;;CC;;;BG)(A;;GA;;;BA)".parse()?;
 /// let admin = Token::new("S-1-5-21-1-2-3-1001".parse()?).with_group(Sid::BUILTIN_ADMINISTRATORS);
-/// let granted = access_check(&sd, &admin, AccessMask::SUBENROLL, &GenericMapping::RMS_SERVICES)?;
-/// assert_eq!(granted.mask(), AccessMask::SUBENROLL);
+/// let granted = access_check(&sd, &admin, AccessMask::DS_CREATE_CHILD, &GenericMapping::DIRECTORY_SERVICE)?;
+/// assert_eq!(granted.mask(), AccessMask::DS_CREATE_CHILD);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn access_check(

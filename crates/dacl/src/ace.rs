@@ -68,6 +68,7 @@ impl AceType {
     ];
 
     /// The binary type code.
+    #[must_use]
     pub const fn code(self) -> u8 {
         match self {
             AceType::AccessAllowed => 0x00,
@@ -89,11 +90,13 @@ impl AceType {
     }
 
     /// The type with this binary code, if it is one this crate supports.
+    #[must_use]
     pub fn from_code(code: u8) -> Option<AceType> {
         AceType::ALL.into_iter().find(|t| t.code() == code)
     }
 
     /// The SDDL code (`A`, `D`, `OA`, ...).
+    #[must_use]
     pub const fn sddl(self) -> &'static str {
         match self {
             AceType::AccessAllowed => "A",
@@ -115,6 +118,7 @@ impl AceType {
     }
 
     /// Whether the ACE carries object-type GUIDs.
+    #[must_use]
     pub const fn is_object(self) -> bool {
         matches!(
             self,
@@ -127,6 +131,7 @@ impl AceType {
     }
 
     /// Whether the ACE carries a conditional expression.
+    #[must_use]
     pub const fn is_callback(self) -> bool {
         matches!(
             self,
@@ -138,6 +143,7 @@ impl AceType {
     }
 
     /// Whether the type belongs in a DACL (allow and deny types) rather than a SACL.
+    #[must_use]
     pub const fn is_dacl_type(self) -> bool {
         matches!(
             self,
@@ -152,6 +158,7 @@ impl AceType {
     }
 
     /// Whether the type denies access.
+    #[must_use]
     pub const fn is_deny(self) -> bool {
         matches!(
             self,
@@ -214,6 +221,7 @@ pub enum AceKind {
 
 impl AceKind {
     /// The type without its data.
+    #[must_use]
     pub fn ace_type(&self) -> AceType {
         match self {
             AceKind::AccessAllowed => AceType::AccessAllowed,
@@ -235,6 +243,7 @@ impl AceKind {
     }
 
     /// The object GUIDs, for object ACEs.
+    #[must_use]
     pub fn object_types(&self) -> Option<&ObjectTypes> {
         match self {
             AceKind::AccessAllowedObject(o)
@@ -247,6 +256,7 @@ impl AceKind {
     }
 
     /// The condition, for callback ACEs.
+    #[must_use]
     pub fn condition(&self) -> Option<&Condition> {
         match self {
             AceKind::AccessAllowedCallback(c)
@@ -294,6 +304,7 @@ impl AceFlags {
     ];
 
     /// Flags from their bits, if all are known.
+    #[must_use]
     pub const fn from_bits(bits: u8) -> Option<AceFlags> {
         if bits & !AceFlags::ALL.0 == 0 {
             Some(AceFlags(bits))
@@ -303,11 +314,13 @@ impl AceFlags {
     }
 
     /// The raw bits.
+    #[must_use]
     pub const fn bits(self) -> u8 {
         self.0
     }
 
     /// Whether every flag of `other` is set.
+    #[must_use]
     pub const fn contains(self, other: AceFlags) -> bool {
         self.0 & other.0 == other.0
     }
@@ -373,6 +386,7 @@ impl Ace {
     }
 
     /// An explicit access-allowed ACE (`A`) without flags.
+    #[must_use]
     pub fn allow(sid: Sid, mask: AccessMask) -> Ace {
         Ace {
             kind: AceKind::AccessAllowed,
@@ -383,6 +397,7 @@ impl Ace {
     }
 
     /// An explicit access-denied ACE (`D`) without flags.
+    #[must_use]
     pub fn deny(sid: Sid, mask: AccessMask) -> Ace {
         Ace {
             kind: AceKind::AccessDenied,
@@ -393,42 +408,50 @@ impl Ace {
     }
 
     /// This ACE with other flags.
+    #[must_use]
     pub fn with_flags(mut self, flags: AceFlags) -> Ace {
         self.flags = flags;
         self
     }
 
     /// The type and its data.
+    #[must_use]
     pub fn kind(&self) -> &AceKind {
         &self.kind
     }
 
     /// The type.
+    #[must_use]
     pub fn ace_type(&self) -> AceType {
         self.kind.ace_type()
     }
 
     /// The flags.
+    #[must_use]
     pub fn flags(&self) -> AceFlags {
         self.flags
     }
 
     /// The access mask.
+    #[must_use]
     pub fn mask(&self) -> AccessMask {
         self.mask
     }
 
     /// The trustee.
+    #[must_use]
     pub fn sid(&self) -> &Sid {
         &self.sid
     }
 
     /// Whether the ACE has the INHERIT_ONLY flag (the access check skips it).
+    #[must_use]
     pub fn is_inherit_only(&self) -> bool {
         self.flags.contains(AceFlags::INHERIT_ONLY)
     }
 
     /// Whether the ACE has the INHERITED flag.
+    #[must_use]
     pub fn is_inherited(&self) -> bool {
         self.flags.contains(AceFlags::INHERITED)
     }
@@ -438,6 +461,7 @@ impl Ace {
     }
 
     /// The SDDL form, with SIDs relative to `ctx`.
+    #[must_use]
     pub fn to_sddl(&self, ctx: &SidContext) -> String {
         let mut out = String::new();
         crate::sddl::print::write_ace(&mut out, self, ctx);

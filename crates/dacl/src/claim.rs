@@ -28,6 +28,7 @@ pub enum ClaimValues {
 
 impl ClaimValues {
     /// The SDDL type code (`TI`, `TU`, ...).
+    #[must_use]
     pub fn type_code(&self) -> &'static str {
         match self {
             ClaimValues::Int64(_) => "TI",
@@ -52,6 +53,7 @@ impl ClaimValues {
     }
 
     /// How many values there are.
+    #[must_use]
     pub fn len(&self) -> usize {
         match self {
             ClaimValues::Int64(v) => v.len(),
@@ -64,6 +66,7 @@ impl ClaimValues {
     }
 
     /// Whether there are no values.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -109,21 +112,25 @@ impl ResourceAttribute {
     }
 
     /// The attribute name.
+    #[must_use]
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// The claim flags (case sensitivity, deny-only, ...).
+    #[must_use]
     pub fn flags(&self) -> u32 {
         self.flags
     }
 
     /// The values.
+    #[must_use]
     pub fn values(&self) -> &ClaimValues {
         &self.values
     }
 
     /// The SDDL form, `("name",TI,0x0,1,2)`.
+    #[must_use]
     pub fn to_sddl(&self, ctx: &SidContext) -> String {
         let mut out = String::from("(\"");
         write_escaped_name(&mut out, &self.name);

@@ -26,6 +26,7 @@ pub enum AclState {
 
 impl AclState {
     /// The ACL, if one is present.
+    #[must_use]
     pub fn acl(&self) -> Option<&Acl> {
         match self {
             AclState::Present(acl) => Some(acl),
@@ -39,21 +40,22 @@ impl AclState {
 pub struct Control(u16);
 
 impl Control {
-    /// SE_OWNER_DEFAULTED.
+    /// SE_OWNER_DEFAULTED (not kept: SDDL cannot express it, see
+    /// [`SecurityDescriptor::with_control`]).
     pub const OWNER_DEFAULTED: Control = Control(0x0001);
-    /// SE_GROUP_DEFAULTED.
+    /// SE_GROUP_DEFAULTED (not kept).
     pub const GROUP_DEFAULTED: Control = Control(0x0002);
     /// SE_DACL_PRESENT (derived from the DACL state).
     pub const DACL_PRESENT: Control = Control(0x0004);
-    /// SE_DACL_DEFAULTED.
+    /// SE_DACL_DEFAULTED (not kept).
     pub const DACL_DEFAULTED: Control = Control(0x0008);
     /// SE_SACL_PRESENT (derived from the SACL state).
     pub const SACL_PRESENT: Control = Control(0x0010);
-    /// SE_SACL_DEFAULTED.
+    /// SE_SACL_DEFAULTED (not kept).
     pub const SACL_DEFAULTED: Control = Control(0x0020);
-    /// SE_DACL_TRUSTED.
+    /// SE_DACL_TRUSTED (not kept).
     pub const DACL_TRUSTED: Control = Control(0x0040);
-    /// SE_SERVER_SECURITY.
+    /// SE_SERVER_SECURITY (not kept).
     pub const SERVER_SECURITY: Control = Control(0x0080);
     /// SE_DACL_AUTO_INHERIT_REQ (SDDL `D:AR`).
     pub const DACL_AUTO_INHERIT_REQ: Control = Control(0x0100);
@@ -72,20 +74,42 @@ impl Control {
     /// SE_SELF_RELATIVE (always set in the binary form this crate writes).
     pub const SELF_RELATIVE: Control = Control(0x8000);
 
-    /// The bits a descriptor stores; the others are derived or not modelled.
-    pub(crate) const STORED: Control = Control(0x3FEB);
+    /// The bits a descriptor stores, the ones SDDL can express (`P`, `AR`, `AI` of each ACL);
+    /// the PRESENT and SELF_RELATIVE bits are derived, the others are not modelled.
+    pub(crate) const STORED: Control = Control(0x3F00);
+
+    /// The bits of the DACL's flags (`D:P`, `D:AR`, `D:AI`).
+    const DACL_FLAGS: Control = Control(0x1500);
+    /// The bits of the SACL's flags (`S:P`, `S:AR`, `S:AI`).
+    const SACL_FLAGS: Control = Control(0x2A00);
+
+    /// These flags without what SDDL cannot express: the bits it has no letter for, and the
+    /// `P`, `AR`, `AI` flags of an ACL that is absent.
+    pub(crate) const fn sddl_expressible(self, dacl_present: bool, sacl_present: bool) -> Control {
+        let mut keep = 0;
+        if dacl_present {
+            keep |= Control::DACL_FLAGS.0;
+        }
+        if sacl_present {
+            keep |= Control::SACL_FLAGS.0;
+        }
+        Control(self.0 & keep)
+    }
 
     /// Flags from raw bits.
+    #[must_use]
     pub const fn from_bits(bits: u16) -> Control {
         Control(bits)
     }
 
     /// The raw bits.
+    #[must_use]
     pub const fn bits(self) -> u16 {
         self.0
     }
 
     /// Whether every bit of `other` is set.
+    #[must_use]
     pub const fn contains(self, other: Control) -> bool {
         self.0 & other.0 == other.0
     }
@@ -133,6 +157,7 @@ impl Default for SecurityDescriptor {
 
 impl SecurityDescriptor {
     /// A descriptor with no owner, group, DACL or SACL.
+    #[must_use]
     pub fn new() -> SecurityDescriptor {
         SecurityDescriptor {
             owner: None,
@@ -152,17 +177,20 @@ impl SecurityDescriptor {
     }
 
     /// The canonical SDDL form, as Windows prints it, with domain aliases relative to `ctx`.
+    #[must_use]
     pub fn to_sddl(&self, ctx: &SidContext) -> String {
         crate::sddl::print::descriptor_to_sddl(self, ctx)
     }
 
     /// This descriptor with an owner.
+    #[must_use]
     pub fn with_owner(mut self, owner: Option<Sid>) -> Self {
         self.owner = owner;
         self
     }
 
     /// This descriptor with a primary group.
+    #[must_use]
     pub fn with_group(mut self, group: Option<Sid>) -> Self {
         self.group = group;
         self
@@ -181,12 +209,6 @@ impl SecurityDescriptor {
         Ok(self)
     }
 
-    /// With a DACL the caller built from allow and deny ACEs only.
-    pub(crate) fn with_trusted_dacl(mut self, dacl: AclState) -> Self {
-        self.dacl = dacl;
-        self
-    }
-
     /// This descriptor with a SACL.
     ///
     /// # Errors
@@ -199,29 +221,38 @@ impl SecurityDescriptor {
         Ok(self)
     }
 
-    /// This descriptor with control flags (the PRESENT, SELF_RELATIVE and RM_CONTROL_VALID bits
-    /// are ignored: they follow from the ACL states and the encoding).
+    /// This descriptor with control flags. Only the `P`, `AR` and `AI` flags of each ACL are
+    /// kept: the PRESENT and SELF_RELATIVE bits follow from the ACL states and the encoding, and
+    /// the bits SDDL has no letter for (the DEFAULTED bits, DACL_TRUSTED, SERVER_SECURITY,
+    /// RM_CONTROL_VALID) are not modelled, so every descriptor reads back from its SDDL form.
+    /// The flags of an absent ACL are kept but not printed: set the ACL too (or check with
+    /// [`SecurityDescriptor::read_back`]).
+    #[must_use]
     pub fn with_control(mut self, control: Control) -> Self {
         self.control = Control(control.0 & Control::STORED.0);
         self
     }
 
     /// The owner.
+    #[must_use]
     pub fn owner(&self) -> Option<&Sid> {
         self.owner.as_ref()
     }
 
     /// The primary group.
+    #[must_use]
     pub fn group(&self) -> Option<&Sid> {
         self.group.as_ref()
     }
 
     /// The DACL state.
+    #[must_use]
     pub fn dacl(&self) -> &AclState {
         &self.dacl
     }
 
     /// The SACL state.
+    #[must_use]
     pub fn sacl(&self) -> &AclState {
         &self.sacl
     }
@@ -231,6 +262,7 @@ impl SecurityDescriptor {
     }
 
     /// The full control flags, including SE_DACL_PRESENT, SE_SACL_PRESENT and SE_SELF_RELATIVE.
+    #[must_use]
     pub fn control(&self) -> Control {
         self.control
             .with(
@@ -245,6 +277,7 @@ impl SecurityDescriptor {
     }
 
     /// Whether the DACL is protected from inheritance (`D:P`).
+    #[must_use]
     pub fn is_dacl_protected(&self) -> bool {
         self.control.contains(Control::DACL_PROTECTED)
     }

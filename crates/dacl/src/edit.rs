@@ -52,6 +52,7 @@ impl Acl {
     }
 
     /// Whether the ACL is in canonical order.
+    #[must_use]
     pub fn is_canonical(&self) -> bool {
         self.check_canonical().is_ok()
     }
@@ -192,21 +193,22 @@ mod tests {
     #[test]
     fn grant_merges_and_keeps_order() {
         let mut d = sd("D:(D;;CC;;;BG)(A;;DC;;;BA)(A;ID;GA;;;SY)");
-        d.grant(Sid::BUILTIN_ADMINISTRATORS, AccessMask::SUBENROLL)
+        d.grant(Sid::BUILTIN_ADMINISTRATORS, AccessMask::DS_CREATE_CHILD)
             .unwrap();
         assert_eq!(d.to_string(), "D:(D;;CC;;;BG)(A;;CCDC;;;BA)(A;ID;GA;;;SY)");
-        d.grant(Sid::AUTHENTICATED_USERS, AccessMask::READ_CHAIN)
+        d.grant(Sid::AUTHENTICATED_USERS, AccessMask::DS_DELETE_CHILD)
             .unwrap();
         assert_eq!(
             d.to_string(),
             "D:(D;;CC;;;BG)(A;;CCDC;;;BA)(A;;DC;;;AU)(A;ID;GA;;;SY)"
         );
-        d.deny(Sid::ANONYMOUS, AccessMask::READ_CHAIN).unwrap();
+        d.deny(Sid::ANONYMOUS, AccessMask::DS_DELETE_CHILD).unwrap();
         assert_eq!(
             d.to_string(),
             "D:(D;;CC;;;BG)(D;;DC;;;AN)(A;;CCDC;;;BA)(A;;DC;;;AU)(A;ID;GA;;;SY)"
         );
-        d.deny(Sid::BUILTIN_GUESTS, AccessMask::READ_CHAIN).unwrap();
+        d.deny(Sid::BUILTIN_GUESTS, AccessMask::DS_DELETE_CHILD)
+            .unwrap();
         assert!(d.to_string().starts_with("D:(D;;CCDC;;;BG)"));
     }
 
@@ -214,7 +216,7 @@ mod tests {
     fn revoke_and_revoke_rights() {
         let mut d = sd("D:(D;;CC;;;BA)(A;;CCDC;;;BA)(A;;DC;;;AU)(A;ID;GA;;;BA)");
         assert_eq!(
-            d.revoke_rights(&Sid::BUILTIN_ADMINISTRATORS, AccessMask::SUBENROLL)
+            d.revoke_rights(&Sid::BUILTIN_ADMINISTRATORS, AccessMask::DS_CREATE_CHILD)
                 .unwrap(),
             1
         );
@@ -225,7 +227,7 @@ mod tests {
         assert_eq!(d.revoke(&Sid::BUILTIN_ADMINISTRATORS).unwrap(), 2);
         assert_eq!(d.to_string(), "D:(A;;DC;;;AU)(A;ID;GA;;;BA)");
         assert_eq!(
-            d.revoke_rights(&Sid::AUTHENTICATED_USERS, AccessMask::READ_CHAIN)
+            d.revoke_rights(&Sid::AUTHENTICATED_USERS, AccessMask::DS_DELETE_CHILD)
                 .unwrap(),
             1
         );
@@ -236,22 +238,22 @@ mod tests {
     fn refuses_non_canonical_and_missing_dacls() {
         let mut d = sd("D:(A;;CC;;;BA)(D;;CC;;;BG)");
         assert!(matches!(
-            d.grant(Sid::EVERYONE, AccessMask::READ_CHAIN),
+            d.grant(Sid::EVERYONE, AccessMask::DS_DELETE_CHILD),
             Err(Error::NonCanonicalDacl { index: 1, .. })
         ));
         let mut d = sd("D:(A;ID;CC;;;BA)(A;;CC;;;BG)");
         assert!(matches!(
-            d.deny(Sid::EVERYONE, AccessMask::READ_CHAIN),
+            d.deny(Sid::EVERYONE, AccessMask::DS_DELETE_CHILD),
             Err(Error::NonCanonicalDacl { index: 1, .. })
         ));
         let mut d = sd("O:SY");
         assert!(matches!(
-            d.grant(Sid::EVERYONE, AccessMask::RENEW),
+            d.grant(Sid::EVERYONE, AccessMask::DS_READ_PROPERTY),
             Err(Error::NoDacl(_))
         ));
         let mut d = sd("D:NO_ACCESS_CONTROL");
         assert!(matches!(
-            d.grant(Sid::EVERYONE, AccessMask::RENEW),
+            d.grant(Sid::EVERYONE, AccessMask::DS_READ_PROPERTY),
             Err(Error::NoDacl(_))
         ));
         let mut d = sd("D:");

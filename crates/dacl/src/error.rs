@@ -31,14 +31,9 @@ pub enum Error {
     ReservedRid(u32),
     /// A right name is not known.
     #[error(
-        "unknown right {0:?} (known: subenroll, read-chain, issue-publishing-license, issue-use-license, renew, administer, read-control, write-dac, write-owner, delete, synchronize, generic-read, generic-write, generic-execute, generic-all, maximum-allowed, access-system-security, or a 0x hex mask)"
+        "unknown right {0:?} (known: DELETE, READ_CONTROL, WRITE_DAC, WRITE_OWNER, SYNCHRONIZE, ACCESS_SYSTEM_SECURITY, MAXIMUM_ALLOWED, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_WRITE, GENERIC_READ, or a 0x hex mask)"
     )]
     UnknownRight(String),
-    /// A service name is not known.
-    #[error(
-        "unknown service {0:?} (known: SubEnrollService, ChainService, PublishingService, LicensingService, RenewalService)"
-    )]
-    UnknownService(String),
     /// An ACE of this type cannot appear in this kind of ACL.
     #[error("a {ace_type} ACE cannot appear in a {acl}")]
     AceNotAllowed {
@@ -67,6 +62,25 @@ pub enum Error {
     /// An edit asked for no rights at all.
     #[error("the access mask is empty: name at least one right")]
     EmptyMask,
+    /// A descriptor's own SDDL or binary form cannot be read back: it would be stored in a form
+    /// that nobody can read ([`SecurityDescriptor::read_back`](crate::SecurityDescriptor::read_back)).
+    #[error("the descriptor's own {form} form cannot be read back")]
+    UnreadableForm {
+        /// `"SDDL"` or `"binary"`.
+        form: &'static str,
+        /// Why reading it failed.
+        #[source]
+        cause: Box<Error>,
+    },
+    /// A descriptor's own SDDL or binary form reads back as a different descriptor
+    /// ([`SecurityDescriptor::read_back`](crate::SecurityDescriptor::read_back)).
+    #[error("the descriptor's own {form} form reads back differently: {difference}")]
+    FormDiffers {
+        /// `"SDDL"` or `"binary"`.
+        form: &'static str,
+        /// The first difference found, such as `the DACL's ACE #2 differs`.
+        difference: String,
+    },
 }
 
 /// SDDL text was refused: where (byte offset into the text) and why.
@@ -83,11 +97,13 @@ impl SddlError {
     }
 
     /// The byte offset in the input where parsing failed.
+    #[must_use]
     pub fn position(&self) -> usize {
         self.position
     }
 
     /// What was wrong there.
+    #[must_use]
     pub fn kind(&self) -> &SddlErrorKind {
         &self.kind
     }
@@ -151,9 +167,21 @@ pub enum SddlErrorKind {
     /// A conditional expression is malformed.
     #[error("invalid condition: {0}")]
     InvalidCondition(&'static str),
+    /// A conditional expression nests deeper than
+    /// [`Condition::MAX_DEPTH`](crate::Condition::MAX_DEPTH) (operators, operands, lists and
+    /// parentheses each count one level); the position is where it crosses the limit.
+    #[error(
+        "condition nested more than {} levels deep (each operator, operand, list and parenthesis is a level)",
+        crate::Condition::MAX_DEPTH
+    )]
+    ConditionTooDeep,
     /// A resource attribute is malformed.
     #[error("invalid resource attribute: {0}")]
     InvalidResourceAttribute(&'static str),
+    /// An ACL whose binary form would exceed the 64 KiB the format allows; the position is the
+    /// ACE that crosses the limit.
+    #[error("ACL too large for the binary form (at least {0} bytes, at most 65535)")]
+    AclTooLarge(usize),
     /// A value is valid SDDL but not a valid ACE or descriptor.
     #[error(transparent)]
     Invalid(#[from] Box<Error>),
@@ -173,11 +201,13 @@ impl BinaryError {
     }
 
     /// The byte offset in the input where decoding failed (0 for encoding errors).
+    #[must_use]
     pub fn offset(&self) -> usize {
         self.offset
     }
 
     /// What was wrong.
+    #[must_use]
     pub fn kind(&self) -> &BinaryErrorKind {
         &self.kind
     }
@@ -222,6 +252,13 @@ pub enum BinaryErrorKind {
     /// Callback ACE data that is not a conditional expression.
     #[error("invalid conditional expression: {0}")]
     InvalidCondition(&'static str),
+    /// A conditional expression nests deeper than
+    /// [`Condition::MAX_DEPTH`](crate::Condition::MAX_DEPTH) operators, operands and lists.
+    #[error(
+        "conditional expression nested more than {} levels deep (each operator, operand and list is a level)",
+        crate::Condition::MAX_DEPTH
+    )]
+    ConditionTooDeep,
     /// A malformed resource attribute.
     #[error("invalid resource attribute: {0}")]
     InvalidResourceAttribute(&'static str),

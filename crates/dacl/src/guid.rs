@@ -18,6 +18,7 @@ pub struct Guid {
 
 impl Guid {
     /// A GUID from its four fields.
+    #[must_use]
     pub const fn new(data1: u32, data2: u16, data3: u16, data4: [u8; 8]) -> Guid {
         Guid {
             data1,
@@ -28,6 +29,7 @@ impl Guid {
     }
 
     /// The 16 bytes of the binary form (the first three fields little-endian).
+    #[must_use]
     pub fn to_bytes(&self) -> [u8; 16] {
         let mut out = [0u8; 16];
         let (a, rest) = out.split_at_mut(4);
@@ -41,6 +43,7 @@ impl Guid {
     }
 
     /// A GUID from the 16 bytes of its binary form.
+    #[must_use]
     pub fn from_bytes(b: [u8; 16]) -> Guid {
         let [
             a0,

@@ -6,49 +6,59 @@
 //! - [`Sid`]s (`S-1-5-32-544`), well-known SIDs and every SDDL alias (`BA`, `WD`, `DA`, ...),
 //!   with domain-relative aliases resolved against a [`DomainSid`] the caller gives
 //!   ([`SidContext`]);
-//! - [`AccessMask`]s with the standard, generic and special rights, and the specific rights of
-//!   our services ([`Right`]: `subenroll`, `read-chain`, `issue-publishing-license`,
-//!   `issue-use-license`, `renew`, `administer`) with their [`GenericMapping::RMS_SERVICES`];
+//! - [`AccessMask`]s with the standard, generic and special rights (printed with Windows' names,
+//!   object-specific bits in hex), and [`GenericMapping`]s that say what the generic rights
+//!   mean for a kind of object;
 //! - [`Ace`]s, [`Acl`]s and [`SecurityDescriptor`]s, where *no DACL* ([`AclState::NotPresent`],
 //!   [`AclState::Null`]: everyone allowed) and an *empty DACL* (everyone denied) differ;
 //! - SDDL, parsed and printed exactly as Windows does (checked against Windows' own output),
 //!   including object ACEs, conditional expressions and resource attributes;
-//! - the self-relative binary form of MS-DTYP ([`SecurityDescriptor::to_bytes`]);
+//! - the self-relative binary form of MS-DTYP ([`SecurityDescriptor::to_bytes`]), laid out as
+//!   Windows lays it out; whatever decodes reads back from its SDDL and binary forms, which
+//!   [`SecurityDescriptor::read_back`] checks for any descriptor before it is stored;
 //! - the access check ([`access_check`]), a pure function that returns the granted rights or a
 //!   [`Denied`] naming the deciding ACE;
 //! - canonical editing ([`SecurityDescriptor::grant`], [`deny`](SecurityDescriptor::deny),
-//!   [`revoke`](SecurityDescriptor::revoke)) and the default descriptors of our services
-//!   ([`Service`]).
+//!   [`revoke`](SecurityDescriptor::revoke)).
+//!
+//! The crate knows nothing of the services it protects: their rights (bits of the mask), their
+//! generic mapping and their default descriptors are the caller's.
 //!
 //! # Example
 //!
-//! On a fresh root, `SubEnrollService` refuses everyone. Once an administrator has run
-//! `rms-root acl grant SubEnrollService rms-admins subenroll`, members of the admins group get in:
+//! An object whose bit 0 means "sub-enroll": an empty, protected DACL refuses everyone; a
+//! grant to a group lets its members in.
 //!
 //! ```
-//! use rms_dacl::{access_check, AccessMask, DomainSid, GenericMapping, Service, Token};
+//! use rms_dacl::{access_check, AccessMask, DomainSid, GenericMapping, SecurityDescriptor, Token};
 //!
+//! const SUBENROLL: AccessMask = AccessMask::from_bits(0x1);
+//! let mapping = GenericMapping {
+//!     read: AccessMask::READ_CONTROL,
+//!     write: AccessMask::WRITE_DAC,
+//!     execute: SUBENROLL,
+//!     all: SUBENROLL.union(AccessMask::STANDARD_RIGHTS_REQUIRED),
+//! };
 //! let cluster = DomainSid::new(1_111_111_111, 2_222_222_222, 3_333_333_333);
 //! let rms_admins = cluster.principal(1105)?;
 //! let alice = Token::new(cluster.principal(1201)?).with_group(rms_admins);
-//! let mapping = GenericMapping::RMS_SERVICES;
 //!
-//! let mut sd = Service::SubEnroll.default_descriptor();
-//! assert_eq!(sd.to_string(), "O:SYG:SYD:P");
-//! let refused = access_check(&sd, &alice, AccessMask::SUBENROLL, &mapping);
-//! let Err(denied) = refused else { panic!("the default must refuse") };
+//! let mut sd: SecurityDescriptor = "O:SYG:SYD:P".parse()?;
+//! let refused = access_check(&sd, &alice, SUBENROLL, &mapping);
+//! let Err(denied) = refused else { panic!("an empty DACL must refuse") };
 //! assert_eq!(
 //!     denied.to_string(),
-//!     "access denied (requested subenroll): the DACL is empty, so nothing grants subenroll"
+//!     "access denied (requested 0x1): the DACL is empty, so nothing grants 0x1"
 //! );
 //!
-//! sd.grant(rms_admins, "subenroll".parse()?)?;
+//! sd.grant(rms_admins, SUBENROLL)?;
 //! assert_eq!(
 //!     sd.to_string(),
 //!     "O:SYG:SYD:P(A;;CC;;;S-1-5-21-1111111111-2222222222-3333333333-1105)"
 //! );
-//! let granted = access_check(&sd, &alice, AccessMask::SUBENROLL, &mapping)?;
-//! assert_eq!(granted.mask(), AccessMask::SUBENROLL);
+//! let granted = access_check(&sd, &alice, SUBENROLL, &mapping)?;
+//! assert_eq!(granted.mask(), SUBENROLL);
+//! assert_eq!(AccessMask::FILE_GENERIC_READ.to_string(), "READ_CONTROL|SYNCHRONIZE|0x89");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -63,12 +73,10 @@ pub use crate::claim::{ClaimValues, ResourceAttribute};
 pub use crate::condition::{
     Attribute, AttributeScope, BinaryOp, Condition, Expr, IntBase, IntSign, Literal, UnaryOp,
 };
-pub use crate::defaults::{GRANT_ADMINS_COMMAND, Service};
 pub use crate::descriptor::{AclState, Control, SecurityDescriptor};
 pub use crate::error::{BinaryError, BinaryErrorKind, Error, SddlError, SddlErrorKind};
 pub use crate::guid::Guid;
 pub use crate::mask::{AccessMask, GenericMapping};
-pub use crate::rights::Right;
 pub use crate::sddl::SidContext;
 pub use crate::sid::{DomainSid, Sid};
 
@@ -78,12 +86,11 @@ mod acl;
 mod binary;
 mod claim;
 mod condition;
-mod defaults;
 mod descriptor;
 mod edit;
 mod error;
 mod guid;
 mod mask;
-mod rights;
+mod read_back;
 mod sddl;
 mod sid;

@@ -5,13 +5,14 @@ use std::ops::{BitAnd, BitAndAssign, BitOr, BitOrAssign, Not};
 use std::str::FromStr;
 
 use crate::error::Error;
-use crate::rights::Right;
 
 /// A 32-bit access mask: specific rights in bits 0-15, standard rights in 16-20,
 /// ACCESS_SYSTEM_SECURITY, MAXIMUM_ALLOWED and the four generic rights above.
 ///
-/// `Display` and `FromStr` use the command-line right names (`subenroll,read-control`), with any
-/// unnamed bits as hex; [`AccessMask::to_sddl`](crate::AccessMask::to_sddl) gives the SDDL form.
+/// `Display` and `FromStr` use Windows' names for the standard and generic rights
+/// (`READ_CONTROL|WRITE_DAC`) and hex for the other bits, whose meaning belongs to the object
+/// (`READ_CONTROL|SYNCHRONIZE|0x89` is FILE_GENERIC_READ);
+/// [`AccessMask::to_sddl`](crate::AccessMask::to_sddl) gives the SDDL form.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct AccessMask(u32);
 
@@ -89,50 +90,58 @@ impl AccessMask {
     pub const LABEL_NO_EXECUTE_UP: AccessMask = AccessMask(0x4);
 
     /// A mask from its raw bits.
+    #[must_use]
     pub const fn from_bits(bits: u32) -> AccessMask {
         AccessMask(bits)
     }
 
     /// The raw bits.
+    #[must_use]
     pub const fn bits(self) -> u32 {
         self.0
     }
 
     /// Whether no bit is set.
+    #[must_use]
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// Whether every bit of `other` is set in `self`.
+    #[must_use]
     pub const fn contains(self, other: AccessMask) -> bool {
         self.0 & other.0 == other.0
     }
 
     /// Whether `self` and `other` share a bit.
+    #[must_use]
     pub const fn intersects(self, other: AccessMask) -> bool {
         self.0 & other.0 != 0
     }
 
     /// `self` without the bits of `other`.
+    #[must_use]
     pub const fn without(self, other: AccessMask) -> AccessMask {
         AccessMask(self.0 & !other.0)
     }
 
     /// `self` with the bits of `other`.
+    #[must_use]
     pub const fn union(self, other: AccessMask) -> AccessMask {
         AccessMask(self.0 | other.0)
     }
 
     /// The bits in both.
+    #[must_use]
     pub const fn intersection(self, other: AccessMask) -> AccessMask {
         AccessMask(self.0 & other.0)
     }
 
-    /// Parses right names separated by commas, `+`, `|` or spaces (`subenroll,read-control`),
-    /// or `0x` hex masks; see [`Right`] for the names.
+    /// Parses Windows right names (case-insensitive, `-` for `_`) and `0x` hex masks separated
+    /// by `|`, `,`, `+` or spaces: `READ_CONTROL|0x1`, `write-dac, 0x20`.
     ///
     /// # Errors
-    /// [`Error::UnknownRight`] for a name that is neither a right nor a hex mask.
+    /// [`Error::UnknownRight`] for a word that is neither a name nor a hex mask.
     pub fn from_names(text: &str) -> Result<AccessMask, Error> {
         let mut mask = AccessMask::EMPTY;
         for word in text
@@ -143,10 +152,15 @@ impl AccessMask {
                 .strip_prefix("0x")
                 .or_else(|| word.strip_prefix("0X"))
                 .and_then(|h| u32::from_str_radix(h, 16).ok());
-            mask |= match hex {
-                Some(bits) => AccessMask(bits),
-                None => word.parse::<Right>()?.mask(),
-            };
+            let wanted = word.to_ascii_uppercase().replace('-', "_");
+            let named = WINDOWS_NAMES
+                .iter()
+                .find(|(name, _)| *name == wanted)
+                .map(|(_, bits)| *bits);
+            mask |= hex
+                .map(AccessMask)
+                .or(named)
+                .ok_or_else(|| Error::UnknownRight(word.to_owned()))?;
         }
         Ok(mask)
     }
@@ -215,26 +229,40 @@ impl fmt::UpperHex for AccessMask {
     }
 }
 
+/// Windows' names of the rights whose meaning is the same for every object.
+const WINDOWS_NAMES: [(&str, AccessMask); 11] = [
+    ("DELETE", AccessMask::DELETE),
+    ("READ_CONTROL", AccessMask::READ_CONTROL),
+    ("WRITE_DAC", AccessMask::WRITE_DAC),
+    ("WRITE_OWNER", AccessMask::WRITE_OWNER),
+    ("SYNCHRONIZE", AccessMask::SYNCHRONIZE),
+    ("ACCESS_SYSTEM_SECURITY", AccessMask::ACCESS_SYSTEM_SECURITY),
+    ("MAXIMUM_ALLOWED", AccessMask::MAXIMUM_ALLOWED),
+    ("GENERIC_ALL", AccessMask::GENERIC_ALL),
+    ("GENERIC_EXECUTE", AccessMask::GENERIC_EXECUTE),
+    ("GENERIC_WRITE", AccessMask::GENERIC_WRITE),
+    ("GENERIC_READ", AccessMask::GENERIC_READ),
+];
+
 impl fmt::Display for AccessMask {
-    /// Command-line names of the known bits, then any remaining bits in hex:
-    /// `subenroll,read-control,0x100`. The empty mask prints `0x0`.
+    /// Windows' names of the standard and generic bits, then any other bits in hex, joined by
+    /// `|`: `READ_CONTROL|SYNCHRONIZE|0x89`. The empty mask prints `0x0`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut rest = self.0;
         let mut first = true;
-        for right in Right::ALL {
-            let bits = right.mask().0;
-            if bits != 0 && bits & rest == bits && bits.count_ones() == 1 {
+        for (name, bits) in WINDOWS_NAMES {
+            if rest & bits.0 == bits.0 {
                 if !first {
-                    f.write_str(",")?;
+                    f.write_str("|")?;
                 }
-                f.write_str(right.name())?;
-                rest &= !bits;
+                f.write_str(name)?;
+                rest &= !bits.0;
                 first = false;
             }
         }
         if rest != 0 || first {
             if !first {
-                f.write_str(",")?;
+                f.write_str("|")?;
             }
             write!(f, "0x{rest:x}")?;
         }
@@ -265,6 +293,15 @@ pub struct GenericMapping {
 }
 
 impl GenericMapping {
+    /// The mapping of directory-service objects (MS-ADTS 5.1.3.3: DS_GENERIC_READ = RC, LC,
+    /// RP, LO; DS_GENERIC_WRITE = RC, SW, WP; DS_GENERIC_EXECUTE = RC, LC; DS_GENERIC_ALL).
+    pub const DIRECTORY_SERVICE: GenericMapping = GenericMapping {
+        read: AccessMask(0x0002_0094),
+        write: AccessMask(0x0002_0028),
+        execute: AccessMask(0x0002_0004),
+        all: AccessMask(0x000F_01FF),
+    };
+
     /// The mapping Windows uses for files.
     pub const FILE: GenericMapping = GenericMapping {
         read: AccessMask::FILE_GENERIC_READ,
@@ -274,6 +311,7 @@ impl GenericMapping {
     };
 
     /// Replaces each generic bit of `mask` by the rights it stands for (MapGenericMask).
+    #[must_use]
     pub const fn map(&self, mask: AccessMask) -> AccessMask {
         let mut out = mask.0 & !AccessMask::GENERIC_MASK.0;
         if mask.0 & AccessMask::GENERIC_READ.0 != 0 {
@@ -299,9 +337,17 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        let mask = AccessMask::SUBENROLL | AccessMask::READ_CONTROL | AccessMask::from_bits(0x100);
-        assert_eq!(mask.to_string(), "subenroll,read-control,0x100");
+        let mask = AccessMask::from_bits(0x101) | AccessMask::READ_CONTROL;
+        assert_eq!(mask.to_string(), "READ_CONTROL|0x101");
         assert_eq!(mask.to_string().parse::<AccessMask>().unwrap(), mask);
+        assert_eq!(
+            AccessMask::FILE_GENERIC_READ.to_string(),
+            "READ_CONTROL|SYNCHRONIZE|0x89"
+        );
+        assert_eq!(
+            "read-control, write_dac+0x1".parse::<AccessMask>().unwrap(),
+            AccessMask::READ_CONTROL | AccessMask::WRITE_DAC | AccessMask::from_bits(1)
+        );
         assert_eq!(AccessMask::EMPTY.to_string(), "0x0");
         assert_eq!("0x0".parse::<AccessMask>().unwrap(), AccessMask::EMPTY);
         assert!("frobnicate".parse::<AccessMask>().is_err());

@@ -82,9 +82,14 @@ impl Sid {
             out[i] = subs[i];
             i += 1;
         }
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "at most MAX_SUB_AUTHORITIES (15), asserted above; u8::try_from is not const"
+        )]
+        let count = subs.len() as u8;
         Sid {
             authority,
-            count: subs.len() as u8,
+            count,
             subs: out,
         }
     }
@@ -126,54 +131,69 @@ impl Sid {
     }
 
     /// The revision, always 1.
+    #[must_use]
     pub fn revision(&self) -> u8 {
         1
     }
 
     /// The 48-bit identifier authority.
+    #[must_use]
     pub fn authority(&self) -> u64 {
         self.authority
     }
 
     /// The sub-authorities, in order.
+    #[must_use]
     pub fn sub_authorities(&self) -> &[u32] {
         self.subs.get(..usize::from(self.count)).unwrap_or(&[])
     }
 
     /// The last sub-authority (the relative identifier), if any.
+    #[must_use]
     pub fn rid(&self) -> Option<u32> {
         self.sub_authorities().last().copied()
     }
 
     /// The SID without its last sub-authority, if it has one.
+    #[must_use]
     pub fn parent(&self) -> Option<Sid> {
-        let n = usize::from(self.count.checked_sub(1)?);
+        let n = self.count.checked_sub(1)?;
         let mut parent = *self;
-        if let Some(slot) = parent.subs.get_mut(n) {
+        if let Some(slot) = parent.subs.get_mut(usize::from(n)) {
             *slot = 0;
         }
-        parent.count = n as u8;
+        parent.count = n;
         Some(parent)
     }
 
     /// Whether this SID is `domain` followed by exactly one more sub-authority.
+    #[must_use]
     pub fn is_in_domain(&self, domain: &Sid) -> bool {
         self.parent().as_ref() == Some(domain)
     }
 
+    /// The number of sub-authorities (at most 15), as the binary form stores it.
+    pub(crate) fn sub_authority_count(&self) -> u8 {
+        self.count
+    }
+
     /// Length of the binary form in bytes (8 + 4 per sub-authority).
+    #[must_use]
     pub fn binary_len(&self) -> usize {
         8 + 4 * usize::from(self.count)
     }
 
     /// Parses the numeric `S-1-...` form at the cursor. Components are decimal or `0x` hex;
     /// a hex `D` immediately followed by `:` is left for the next SDDL section, as Windows does.
+    /// Spaces may follow each `-` (`S- 1- 5-32`), which Windows also skips there: it reads each
+    /// number as `wcstoul` does. Nowhere else in a SID.
     pub(crate) fn parse_numeric(c: &mut Cursor<'_>) -> Result<Sid, SddlError> {
         let start = c.pos();
         if !(c.eat(b'S') || c.eat(b's')) {
             return Err(c.unexpected("'S-1-' to start a SID"));
         }
         c.expect(b'-', "'-' after 'S'")?;
+        c.skip_spaces();
         let rev_pos = c.pos();
         if !c.eat(b'1') || c.peek().is_some_and(|b| b.is_ascii_alphanumeric()) {
             return Err(c.err_at(
@@ -182,6 +202,7 @@ impl Sid {
             ));
         }
         c.expect(b'-', "'-' after the SID revision")?;
+        c.skip_spaces();
         let auth_pos = c.pos();
         let authority = parse_component(c)?;
         if authority > MAX_AUTHORITY {
@@ -197,6 +218,7 @@ impl Sid {
         };
         while c.peek() == Some(b'-') {
             c.bump();
+            c.skip_spaces();
             let sub_pos = c.pos();
             let value = parse_component(c)?;
             let sub = u32::try_from(value).map_err(|_| {
@@ -289,7 +311,9 @@ impl std::hash::Hash for Sid {
 }
 
 impl fmt::Display for Sid {
-    /// `S-1-<authority>-<sub>...`; authorities of 2^32 and more print in hex, as Windows does.
+    /// `S-1-<authority>-<sub>...` as Windows prints it: an authority of 2^32 or more in upper-case
+    /// hex without leading zeros (`S-1-0x12A05F200-30-40`, from Windows' own output; older
+    /// documentation shows 12 lower-case digits), else, and every sub-authority, in decimal.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.authority >= 1 << 32 {
             write!(f, "S-1-0x{:X}", self.authority)?;
@@ -313,7 +337,7 @@ impl FromStr for Sid {
     type Err = SddlError;
 
     /// Parses the numeric form `S-1-...` (decimal or `0x` hex components). For two-letter
-    /// aliases such as `BA` use [`Sid::from_sddl`](crate::Sid::from_sddl).
+    /// aliases such as `BA` use [`SidContext::parse_sid`](crate::SidContext::parse_sid).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut c = Cursor::new(s);
         let sid = Sid::parse_numeric(&mut c)?;
@@ -344,6 +368,7 @@ impl DomainSid {
     pub const FIRST_PRINCIPAL_RID: u32 = 1000;
 
     /// `S-1-5-21-a-b-c`.
+    #[must_use]
     pub const fn new(a: u32, b: u32, c: u32) -> DomainSid {
         DomainSid(Sid::known(5, &[21, a, b, c]))
     }
@@ -360,6 +385,7 @@ impl DomainSid {
     }
 
     /// The domain SID itself.
+    #[must_use]
     pub fn as_sid(&self) -> &Sid {
         &self.0
     }
@@ -376,6 +402,7 @@ impl DomainSid {
     }
 
     /// A well-known account or group of this domain, such as 512 (Domain Admins).
+    #[must_use]
     pub fn well_known(&self, rid: u32) -> Sid {
         // A domain SID has 4 sub-authorities, so a fifth always fits.
         let mut sid = self.0;
@@ -432,6 +459,22 @@ mod tests {
         assert_eq!(sid.to_string(), "S-1-32-3-4");
         let big: Sid = "S-1-21474836480-32-579".parse().unwrap();
         assert_eq!(big.to_string(), "S-1-0x500000000-32-579");
+        assert_eq!(big.to_string().parse::<Sid>().unwrap(), big);
+        let top = Sid::new(0xFFFF_FFFF_FFFF, &[1]).unwrap();
+        assert_eq!(top.to_string(), "S-1-0xFFFFFFFFFFFF-1");
+        assert_eq!(top.to_string().parse::<Sid>().unwrap(), top);
+        // Below 2^32 the authority is decimal, however it was written.
+        let sid: Sid = "S-1-0xffffffff-1".parse().unwrap();
+        assert_eq!(sid.to_string(), "S-1-4294967295-1");
+    }
+
+    #[test]
+    fn spaces_after_the_dashes_are_skipped_as_windows_does() {
+        let sid: Sid = "S- 1-  5- 32-544".parse().unwrap();
+        assert_eq!(sid, Sid::BUILTIN_ADMINISTRATORS);
+        for bad in ["S -1-5", "S-1 -5", "S-1-5 -32", "S-1-5-\t32", "S-1-5- "] {
+            assert!(bad.parse::<Sid>().is_err(), "{bad:?} should fail");
+        }
     }
 
     #[test]

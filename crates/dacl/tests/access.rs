@@ -10,7 +10,13 @@ const RP: AccessMask = AccessMask::DS_READ_PROPERTY;
 const WP: AccessMask = AccessMask::DS_WRITE_PROPERTY;
 const RC: AccessMask = AccessMask::READ_CONTROL;
 const WD: AccessMask = AccessMask::WRITE_DAC;
-const MAP: GenericMapping = GenericMapping::RMS_SERVICES;
+/// A mapping with execute rights in bits 0-4 and write in bit 5, like the services of rms-roles.
+const MAP: GenericMapping = GenericMapping {
+    read: AccessMask::DS_DELETE_CHILD.union(AccessMask::READ_CONTROL),
+    write: AccessMask::DS_WRITE_PROPERTY.union(AccessMask::WRITE_DAC),
+    execute: AccessMask::from_bits(0x1d),
+    all: AccessMask::from_bits(0x3f).union(AccessMask::STANDARD_RIGHTS_REQUIRED),
+};
 
 fn sd(text: &str) -> SecurityDescriptor {
     text.parse().unwrap()
@@ -89,12 +95,12 @@ fn bits_granted_by_several_aces_accumulate() {
 fn no_dacl_allows_everything_but_empty_dacl_denies() {
     let anyone = Token::new(user());
     assert_eq!(
-        granted("O:SYG:SY", &anyone, AccessMask::SUBENROLL),
-        AccessMask::SUBENROLL
+        granted("O:SYG:SY", &anyone, AccessMask::DS_CREATE_CHILD),
+        AccessMask::DS_CREATE_CHILD
     );
     assert_eq!(
-        granted("D:NO_ACCESS_CONTROL", &anyone, AccessMask::SUBENROLL),
-        AccessMask::SUBENROLL
+        granted("D:NO_ACCESS_CONTROL", &anyone, AccessMask::DS_CREATE_CHILD),
+        AccessMask::DS_CREATE_CHILD
     );
     // NULL DACL + MAXIMUM_ALLOWED gives the mapping's "all".
     assert_eq!(
@@ -102,9 +108,9 @@ fn no_dacl_allows_everything_but_empty_dacl_denies() {
         MAP.all
     );
     assert_eq!(
-        denied("O:SYG:SYD:", &anyone, AccessMask::SUBENROLL),
+        denied("O:SYG:SYD:", &anyone, AccessMask::DS_CREATE_CHILD),
         DenialReason::EmptyDacl {
-            missing: AccessMask::SUBENROLL
+            missing: AccessMask::DS_CREATE_CHILD
         }
     );
     assert_eq!(
@@ -196,19 +202,19 @@ fn maximum_allowed_returns_every_granted_bit() {
 fn generic_rights_are_mapped_in_request_and_aces() {
     // GA in the ACE grants every specific right of the mapping.
     assert_eq!(
-        granted("D:(A;;GA;;;BA)", &admin(), AccessMask::SUBENROLL),
-        AccessMask::SUBENROLL
+        granted("D:(A;;GA;;;BA)", &admin(), AccessMask::DS_CREATE_CHILD),
+        AccessMask::DS_CREATE_CHILD
     );
     // GR requested means read-chain + read-control.
     assert_eq!(
         granted("D:(A;;DCRC;;;WD)", &admin(), AccessMask::GENERIC_READ),
-        AccessMask::READ_CHAIN | RC
+        AccessMask::DS_DELETE_CHILD | RC
     );
     // GX in the ACE does not include administer.
     assert_eq!(
-        denied("D:(A;;GX;;;BA)", &admin(), AccessMask::ADMINISTER),
+        denied("D:(A;;GX;;;BA)", &admin(), AccessMask::DS_WRITE_PROPERTY),
         DenialReason::NotGranted {
-            missing: AccessMask::ADMINISTER
+            missing: AccessMask::DS_WRITE_PROPERTY
         }
     );
     // A generic deny is mapped too.
@@ -216,7 +222,7 @@ fn generic_rights_are_mapped_in_request_and_aces() {
         denied(
             "D:(D;;GW;;;BA)(A;;GA;;;BA)",
             &admin(),
-            AccessMask::ADMINISTER
+            AccessMask::DS_WRITE_PROPERTY
         ),
         DenialReason::DeniedByAce { index: 0, .. }
     ));
@@ -291,16 +297,16 @@ fn refusal_messages_name_the_deciding_ace() {
     let err = check(
         "D:(D;;CC;;;BA)(A;;GA;;;WD)",
         &admin(),
-        AccessMask::SUBENROLL,
+        AccessMask::DS_CREATE_CHILD,
     )
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "access denied (requested subenroll): ACE #0 (D;;CC;;;BA) denies subenroll"
+        "access denied (requested 0x1): ACE #0 (D;;CC;;;BA) denies 0x1"
     );
-    let err = check("D:(A;;RP;;;WD)", &admin(), AccessMask::SUBENROLL).unwrap_err();
+    let err = check("D:(A;;RP;;;WD)", &admin(), AccessMask::DS_CREATE_CHILD).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "access denied (requested subenroll): no ACE granted subenroll"
+        "access denied (requested 0x1): no ACE granted 0x1"
     );
 }

@@ -21,9 +21,11 @@ fn check_prints(file: &str) {
                         "{input}\n  printed  {printed}\n  expected {expected}"
                     ));
                 }
-                // Round trip: parsing the canonical form gives the same descriptor.
+                // Round trip: parsing the canonical form gives the same descriptor, and so
+                // does decoding its binary form.
                 let again = SecurityDescriptor::from_sddl(&printed, &ctx).unwrap();
                 assert_eq!(again, sd, "parse(print(d)) != d for {input}");
+                assert_eq!(sd.read_back(&ctx).unwrap(), sd, "{input}");
             }
             Err(e) => failures.push(format!("{input}\n  refused: {e}")),
         }
@@ -142,6 +144,7 @@ fn short_ordinary_acls_encode_byte_exact() {
         let decoded = SecurityDescriptor::from_bytes(windows).unwrap();
         assert_eq!(decoded, sd, "decode(windows bytes) differs for {sddl}");
         assert_eq!(&decoded.to_sddl(&ctx), sddl);
+        assert_eq!(decoded.read_back(&ctx).unwrap(), decoded);
     }
     println!(
         "short-ordinary-acls-v2.json.gz: {}/{} byte-exact, {n}/{n} decode back",
@@ -152,28 +155,34 @@ fn short_ordinary_acls_encode_byte_exact() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Windows' oversize ACLs (ACL size larger than the ACEs, revision 4 without object ACEs):
-/// they decode and print as Windows prints them. We re-encode them minimally (documented).
+/// Windows' oversize ACLs: revision 4 and 4 unused bytes per allow or deny ACE with no rights
+/// (`(D;;;;;MP)`, `(A;OICI;;;;AU)`), which Windows' SDDL converter sizes as object ACEs. We
+/// match them byte for byte, and decode them to exactly what their SDDL parses to.
 #[test]
-fn oversize_acls_decode_and_print() {
+fn oversize_acls_encode_byte_exact() {
     let Some(cases) = json_cases("oversize-acls.json") else {
         return;
     };
     let ctx = common::ctx();
+    let mut failures = Vec::new();
     for (sddl, windows) in &cases {
-        let decoded = SecurityDescriptor::from_bytes(windows).unwrap();
-        assert_eq!(&decoded.to_sddl(&ctx), sddl);
         let parsed = SecurityDescriptor::from_sddl(sddl, &ctx).unwrap();
-        // Same ACEs; only the ACL revision Windows stored (4) differs from what SDDL implies.
-        let aces = |sd: &SecurityDescriptor| sd.dacl().acl().map(|a| a.aces().to_vec());
-        assert_eq!(aces(&decoded), aces(&parsed));
-        // Our minimal re-encoding decodes to the same descriptor.
-        let again = SecurityDescriptor::from_bytes(&decoded.to_bytes().unwrap()).unwrap();
-        assert_eq!(again, decoded);
-        assert!(decoded.to_bytes().unwrap().len() < windows.len());
+        let ours = parsed.to_bytes().unwrap();
+        if &ours != windows {
+            failures.push(format!(
+                "{sddl}\n  ours    {ours:02x?}\n  windows {windows:02x?}"
+            ));
+        }
+        let decoded = SecurityDescriptor::from_bytes(windows).unwrap();
+        assert_eq!(decoded, parsed, "decode(windows bytes) differs for {sddl}");
+        assert_eq!(&decoded.to_sddl(&ctx), sddl);
+        assert_eq!(decoded.read_back(&ctx).unwrap(), decoded);
     }
     println!(
-        "oversize-acls.json: {n}/{n} decode and print as Windows",
+        "oversize-acls.json: {}/{} byte-exact, {n}/{n} decode back",
+        cases.len() - failures.len(),
+        cases.len(),
         n = cases.len()
     );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -1,12 +1,15 @@
 //! CLAIM_SECURITY_ATTRIBUTE_RELATIVE_V1 (MS-DTYP 2.4.10.1): the body of an `RA` ACE. Offsets
 //! are relative to the start of the structure; the name and then the values follow the header.
 
-use super::{Reader, decode_sid, encode_sid};
+use super::{Reader, TooLarge, decode_sid, encode_sid, field_u32};
 use crate::claim::{ClaimValues, ResourceAttribute};
 
 type Result<T> = std::result::Result<T, (usize, &'static str)>;
 
-pub(super) fn encode(out: &mut Vec<u8>, attr: &ResourceAttribute) {
+pub(super) fn encode(
+    out: &mut Vec<u8>,
+    attr: &ResourceAttribute,
+) -> std::result::Result<(), TooLarge> {
     let values = attr.values();
     let count = values.len();
     let header = 16 + 4 * count;
@@ -14,41 +17,47 @@ pub(super) fn encode(out: &mut Vec<u8>, attr: &ResourceAttribute) {
     let name_off = header;
     push_utf16z(&mut body, attr.name());
     let mut offsets = Vec::with_capacity(count);
-    let mut add = |body: &mut Vec<u8>, bytes: &[u8]| {
-        offsets.push((header + body.len()) as u32);
+    let mut add = |body: &mut Vec<u8>, bytes: &[u8]| -> std::result::Result<(), TooLarge> {
+        offsets.push(field_u32(header + body.len())?);
         body.extend_from_slice(bytes);
+        Ok(())
     };
     match values {
-        ClaimValues::Int64(v) => v.iter().for_each(|i| add(&mut body, &i.to_le_bytes())),
-        ClaimValues::Uint64(v) => v.iter().for_each(|u| add(&mut body, &u.to_le_bytes())),
+        ClaimValues::Int64(v) => v
+            .iter()
+            .try_for_each(|i| add(&mut body, &i.to_le_bytes()))?,
+        ClaimValues::Uint64(v) => v
+            .iter()
+            .try_for_each(|u| add(&mut body, &u.to_le_bytes()))?,
         ClaimValues::Boolean(v) => v
             .iter()
-            .for_each(|&b| add(&mut body, &u64::from(b).to_le_bytes())),
-        ClaimValues::String(v) => v.iter().for_each(|s| {
+            .try_for_each(|&b| add(&mut body, &u64::from(b).to_le_bytes()))?,
+        ClaimValues::String(v) => v.iter().try_for_each(|s| {
             let mut tmp = Vec::new();
             push_utf16z(&mut tmp, s);
-            add(&mut body, &tmp);
-        }),
-        ClaimValues::Sid(v) => v.iter().for_each(|sid| {
-            let mut tmp = (sid.binary_len() as u32).to_le_bytes().to_vec();
+            add(&mut body, &tmp)
+        })?,
+        ClaimValues::Sid(v) => v.iter().try_for_each(|sid| {
+            let mut tmp = field_u32(sid.binary_len())?.to_le_bytes().to_vec();
             encode_sid(&mut tmp, sid);
-            add(&mut body, &tmp);
-        }),
-        ClaimValues::Octets(v) => v.iter().for_each(|bytes| {
-            let mut tmp = (bytes.len() as u32).to_le_bytes().to_vec();
+            add(&mut body, &tmp)
+        })?,
+        ClaimValues::Octets(v) => v.iter().try_for_each(|bytes| {
+            let mut tmp = field_u32(bytes.len())?.to_le_bytes().to_vec();
             tmp.extend_from_slice(bytes);
-            add(&mut body, &tmp);
-        }),
+            add(&mut body, &tmp)
+        })?,
     }
-    out.extend_from_slice(&(name_off as u32).to_le_bytes());
+    out.extend_from_slice(&field_u32(name_off)?.to_le_bytes());
     out.extend_from_slice(&values.binary_type().to_le_bytes());
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(&attr.flags().to_le_bytes());
-    out.extend_from_slice(&(count as u32).to_le_bytes());
+    out.extend_from_slice(&field_u32(count)?.to_le_bytes());
     for off in offsets {
         out.extend_from_slice(&off.to_le_bytes());
     }
     out.extend_from_slice(&body);
+    Ok(())
 }
 
 fn push_utf16z(out: &mut Vec<u8>, s: &str) {
@@ -105,7 +114,7 @@ pub(super) fn decode(data: &[u8]) -> Result<ResourceAttribute> {
         0x0001 => ClaimValues::Int64(
             offsets
                 .iter()
-                .map(|&o| u64_at(o).map(|v| v as i64))
+                .map(|&o| u64_at(o).map(u64::cast_signed))
                 .collect::<Result<_>>()?,
         ),
         0x0002 => ClaimValues::Uint64(offsets.iter().map(|&o| u64_at(o)).collect::<Result<_>>()?),

@@ -6,6 +6,7 @@ mod condition;
 
 use crate::ace::{Ace, AceFlags, AceKind, AceType, ObjectTypes};
 use crate::acl::{Acl, AclRevision};
+use crate::condition::Fault;
 use crate::descriptor::{AclState, Control, SecurityDescriptor};
 use crate::error::{BinaryError, BinaryErrorKind, Error};
 use crate::guid::Guid;
@@ -61,13 +62,41 @@ fn to_usize(v: u32) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
 }
 
+/// A length or offset (in bytes) that does not fit the 32-bit field the binary form has for
+/// it: the ACE holding it, and so its ACL, is far larger than the 64 KiB the format allows.
+#[derive(Debug)]
+pub(crate) struct TooLarge(pub(crate) usize);
+
+/// An encoding error: [`BinaryErrorKind::AclTooLarge`], at offset 0 like every encoding error.
+impl From<TooLarge> for BinaryError {
+    fn from(TooLarge(len): TooLarge) -> Self {
+        BinaryError::new(0, BinaryErrorKind::AclTooLarge(len))
+    }
+}
+
+/// `len` for a 32-bit length or offset field.
+pub(crate) fn field_u32(len: usize) -> std::result::Result<u32, TooLarge> {
+    u32::try_from(len).map_err(|_| TooLarge(len))
+}
+
 impl SecurityDescriptor {
     /// Decodes a self-relative binary security descriptor.
     ///
-    /// Accepted as Windows does: ACLs whose size exceeds their ACEs, and ACEs with trailing
-    /// bytes (both dropped). Refused: other revisions, absolute-form descriptors, ACE types
-    /// and flags this crate cannot print as SDDL, callback data that is not a conditional
-    /// expression, and allow/deny ACEs in a SACL or audit-type ACEs in a DACL.
+    /// Whatever decodes prints as SDDL that parses back to the same descriptor, and encodes to
+    /// bytes that decode to it again ([`SecurityDescriptor::read_back`] checks both). So what
+    /// the binary form can say and SDDL cannot is handled here:
+    ///
+    /// - layout is not kept: ACL slack, ACE trailing bytes and the stored ACL revision (2, 3
+    ///   or 4) are accepted and dropped; the ACL takes the revision Windows chooses for its
+    ///   ACEs ([`Acl::revision`]), which re-encodes Windows' own bytes exactly;
+    /// - the control bits SDDL has no letter for (the DEFAULTED bits, DACL_TRUSTED,
+    ///   SERVER_SECURITY, RM_CONTROL_VALID), and `P`, `AR`, `AI` of an absent ACL, are accepted
+    ///   and dropped, as Windows drops them when it prints SDDL;
+    /// - refused: other descriptor or SID revisions, absolute-form descriptors, ACE types and
+    ///   flags this crate cannot print as SDDL, callback data that is not a valid condition (one
+    ///   nested deeper than [`Condition::MAX_DEPTH`](crate::Condition::MAX_DEPTH) included),
+    ///   allow/deny ACEs in a SACL or audit-type ACEs in a DACL, and an ACL whose canonical
+    ///   re-encoding would not fit in 64 KiB.
     ///
     /// # Errors
     /// [`BinaryError`] with the offset and the reason.
@@ -108,6 +137,10 @@ impl SecurityDescriptor {
         };
         let sacl = acl_state(Control::SACL_PRESENT, sacl_off)?;
         let dacl = acl_state(Control::DACL_PRESENT, dacl_off)?;
+        let control = control.sddl_expressible(
+            !matches!(dacl, AclState::NotPresent),
+            !matches!(sacl, AclState::NotPresent),
+        );
         SecurityDescriptor::new()
             .with_owner(owner)
             .with_group(group)
@@ -118,7 +151,8 @@ impl SecurityDescriptor {
             .map(|sd| sd.with_control(control))
     }
 
-    /// Encodes the self-relative binary form, byte for byte as Windows lays it out.
+    /// Encodes the self-relative binary form, byte for byte as Windows lays it out when it
+    /// converts SDDL (ACL revision and slack included, see [`Acl::revision`]).
     ///
     /// # Errors
     /// [`BinaryErrorKind::AclTooLarge`] if an ACL exceeds the 64 KiB the format allows.
@@ -193,7 +227,7 @@ pub(crate) fn decode_sid(r: &Reader<'_>, off: usize) -> Result<(Sid, usize)> {
 
 pub(crate) fn encode_sid(out: &mut Vec<u8>, sid: &Sid) {
     out.push(1);
-    out.push(sid.sub_authorities().len() as u8);
+    out.push(sid.sub_authority_count());
     out.extend_from_slice(&sid.authority().to_be_bytes()[2..]);
     for sub in sid.sub_authorities() {
         out.extend_from_slice(&sub.to_le_bytes());
@@ -202,7 +236,8 @@ pub(crate) fn encode_sid(out: &mut Vec<u8>, sid: &Sid) {
 
 fn decode_acl(r: &Reader<'_>, off: usize) -> Result<Acl> {
     let rev_byte = r.u8(off, "ACL header")?;
-    let revision = AclRevision::from_byte(rev_byte).ok_or_else(|| {
+    // Any supported revision is accepted; the ACL takes the one Windows chooses for its ACEs.
+    AclRevision::from_byte(rev_byte).ok_or_else(|| {
         BinaryError::new(
             off,
             BinaryErrorKind::Revision {
@@ -225,7 +260,46 @@ fn decode_acl(r: &Reader<'_>, off: usize) -> Result<Acl> {
         aces.push(ace);
         pos += ace_size;
     }
-    Ok(Acl::with_revision(revision, aces))
+    let acl = Acl::from_aces(aces);
+    // Slack the input did not have could push the canonical form past 64 KiB.
+    let too_large = |len| BinaryError::new(off + 2, BinaryErrorKind::AclTooLarge(len));
+    let canonical = acl_len(&acl).map_err(|TooLarge(len)| too_large(len))?;
+    if canonical > usize::from(u16::MAX) {
+        return Err(too_large(canonical));
+    }
+    Ok(acl)
+}
+
+/// The length of an ACL's binary form, slack included.
+pub(crate) fn acl_len(acl: &Acl) -> std::result::Result<usize, TooLarge> {
+    let mut len = 8 + acl.slack();
+    for ace in acl.aces() {
+        len += ace_len(ace)?;
+    }
+    Ok(len)
+}
+
+/// The length of an ACE's binary form (a multiple of 4). Conditions and resource attributes
+/// are encoded to be measured; the other ACEs are measured from their parts.
+///
+/// # Errors
+/// [`TooLarge`] if a length inside the condition or resource attribute does not fit its
+/// 32-bit field.
+pub(crate) fn ace_len(ace: &Ace) -> std::result::Result<usize, TooLarge> {
+    let mut len = 8 + ace.sid().binary_len();
+    if let Some(objects) = ace.kind().object_types() {
+        len += 4 + 16
+            * (usize::from(objects.object_type.is_some())
+                + usize::from(objects.inherited_object_type.is_some()));
+    }
+    let mut extra = Vec::new();
+    if let Some(cond) = ace.kind().condition() {
+        condition::encode(&mut extra, cond)?;
+    }
+    if let AceKind::SystemResourceAttribute(attr) = ace.kind() {
+        claim::encode(&mut extra, attr)?;
+    }
+    Ok((len + extra.len()).next_multiple_of(4))
 }
 
 fn decode_ace(r: &Reader<'_>, pos: usize, acl_end: usize) -> Result<(Ace, usize)> {
@@ -271,8 +345,13 @@ fn decode_ace(r: &Reader<'_>, pos: usize, acl_end: usize) -> Result<(Ace, usize)
     cur += sid_len;
     let rest = ace_reader.bytes(cur, end.saturating_sub(cur), "ACE data")?;
     let cond = || {
-        condition::decode(rest)
-            .map_err(|(at, m)| BinaryError::new(cur + at, BinaryErrorKind::InvalidCondition(m)))
+        condition::decode(rest).map_err(|(at, fault)| {
+            let kind = match fault {
+                Fault::TooDeep => BinaryErrorKind::ConditionTooDeep,
+                Fault::Invalid(m) => BinaryErrorKind::InvalidCondition(m),
+            };
+            BinaryError::new(cur + at, kind)
+        })
     };
     let kind = match ace_type {
         AceType::AccessAllowed => AceKind::AccessAllowed,
@@ -311,6 +390,7 @@ fn encode_acl(out: &mut Vec<u8>, acl: &Acl) -> Result<()> {
     for ace in acl.aces() {
         encode_ace(out, ace)?;
     }
+    out.resize(out.len() + acl.slack(), 0);
     let size = out.len() - start;
     let size16 =
         u16::try_from(size).map_err(|_| BinaryError::new(0, BinaryErrorKind::AclTooLarge(size)))?;
@@ -337,10 +417,10 @@ fn encode_ace(out: &mut Vec<u8>, ace: &Ace) -> Result<()> {
     }
     encode_sid(out, ace.sid());
     if let Some(cond) = ace.kind().condition() {
-        condition::encode(out, cond);
+        condition::encode(out, cond)?;
     }
     if let AceKind::SystemResourceAttribute(attr) = ace.kind() {
-        claim::encode(out, attr);
+        claim::encode(out, attr)?;
     }
     while !(out.len() - start).is_multiple_of(4) {
         out.push(0);

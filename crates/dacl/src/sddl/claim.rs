@@ -68,7 +68,7 @@ pub(crate) fn parse_resource_attribute(
                 1 => v.push(true),
                 _ => return Err(bad(c, "TB values are 0 or 1")),
             },
-            ClaimValues::String(v) => match super::condition::parse_literal(c, ctx, 0)? {
+            ClaimValues::String(v) => match super::condition::parse_literal(c, ctx, 0)?.0 {
                 Literal::String(s) => v.push(s),
                 _ => return Err(bad(c, "TS values are \"strings\"")),
             },

@@ -33,6 +33,7 @@ pub struct SidContext {
 
 impl SidContext {
     /// No domain: domain-relative aliases are refused on input and never printed.
+    #[must_use]
     pub const fn none() -> SidContext {
         SidContext {
             domain: None,
@@ -42,6 +43,7 @@ impl SidContext {
     }
 
     /// One domain SID for the domain, the machine and the forest root.
+    #[must_use]
     pub const fn domain(domain: DomainSid) -> SidContext {
         SidContext {
             domain: Some(domain),
@@ -51,12 +53,14 @@ impl SidContext {
     }
 
     /// With a separate machine SID (for `LA`, `LG`).
+    #[must_use]
     pub const fn with_machine(mut self, machine: DomainSid) -> SidContext {
         self.machine = Some(machine);
         self
     }
 
     /// With a separate forest root domain SID (for `EA`, `SA`, `EK`, `RO`).
+    #[must_use]
     pub const fn with_root_domain(mut self, root: DomainSid) -> SidContext {
         self.root_domain = Some(root);
         self
@@ -73,6 +77,7 @@ impl SidContext {
     }
 
     /// The alias of a SID, if it has one in this context.
+    #[must_use]
     pub fn alias_of(&self, sid: &Sid) -> Option<&'static str> {
         SID_ALIASES
             .iter()
@@ -81,6 +86,7 @@ impl SidContext {
     }
 
     /// The SDDL form of a SID: its alias if it has one, else `S-1-...`.
+    #[must_use]
     pub fn sid_to_sddl(&self, sid: &Sid) -> String {
         match self.alias_of(sid) {
             Some(alias) => alias.to_owned(),

@@ -4,7 +4,9 @@
 //! ACEs and at the start of ACE fields; spaces between right aliases and after a SID alias;
 //! ACE types, flags, rights and SID aliases in any case; rights in hex, octal or decimal.
 //! Refused like Windows: lower-case section letters, unknown sections, fewer or more than six
-//! ACE fields, spaces after rights, numeric SIDs or GUIDs, tabs, an `AU` ACE in a DACL.
+//! ACE fields, spaces after rights, numeric SIDs or GUIDs, tabs, an `AU` ACE in a DACL. Inside a
+//! numeric SID, spaces are skipped after each dash (`S- 1- 5`), as Windows reads each number.
+//! An ACL whose binary form would exceed 64 KiB is refused at the ACE that crosses the limit.
 //! Refused although Windows accepts (see docs/conformance.md): masks above 0xffffffff or
 //! negative, sub-authorities above 0xffffffff, and a hex SID revision (`S-0x1-...`).
 
@@ -13,6 +15,7 @@ use super::aliases::{right_alias, sid_alias};
 use super::cursor::Cursor;
 use crate::ace::{Ace, AceFlags, AceKind, AceType, ObjectTypes};
 use crate::acl::Acl;
+use crate::binary::TooLarge;
 use crate::descriptor::{AclState, Control, SecurityDescriptor};
 use crate::error::{Error, SddlError, SddlErrorKind};
 use crate::guid::Guid;
@@ -137,8 +140,19 @@ fn parse_acl(
         return Ok((flags, AclState::Null));
     }
     let mut aces = Vec::new();
+    // The binary form's size, so that an ACL too large to encode is refused at the ACE that
+    // makes it so (ACL header, ACEs, and Windows' slack of 4 bytes per empty allow/deny ACE).
+    let mut size = 8usize;
     while c.peek() == Some(b'(') {
-        aces.push(parse_ace(c, ctx, for_dacl)?);
+        let ace_start = c.pos();
+        let ace = parse_ace(c, ctx, for_dacl)?;
+        let ace_len = crate::binary::ace_len(&ace)
+            .map_err(|TooLarge(len)| c.err_at(ace_start, SddlErrorKind::AclTooLarge(len)))?;
+        size += ace_len + crate::acl::slack_of(&ace);
+        if size > usize::from(u16::MAX) {
+            return Err(c.err_at(ace_start, SddlErrorKind::AclTooLarge(size)));
+        }
+        aces.push(ace);
         c.skip_spaces();
     }
     Ok((flags, AclState::Present(Acl::from_aces(aces))))

@@ -144,6 +144,7 @@ pub(crate) fn write_rights(out: &mut String, mask: AccessMask, label: bool) {
 impl AccessMask {
     /// The SDDL form of this mask, as Windows prints it in an allow or deny ACE (`GA`,
     /// `CCDC`, `FA`, or `0x...`).
+    #[must_use]
     pub fn to_sddl(self) -> String {
         let mut out = String::new();
         write_rights(&mut out, self, false);

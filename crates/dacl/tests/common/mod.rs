@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub(crate) mod strategies;
+pub(crate) mod tokens;
+
 use std::path::PathBuf;
 
 use rms_dacl::{DomainSid, SidContext};
