@@ -16,7 +16,6 @@ use rms_cert::{
 };
 use rms_chain::{Cert, TrustAnchor, TrustAnchors, Verifier, VerifyOptions, verify_license};
 use rms_policy::ValidityPolicy;
-use rsa::signature::Verifier as _;
 use time::macros::datetime;
 
 fn benches(c: &mut Criterion) {
@@ -84,10 +83,7 @@ fn benches(c: &mut Criterion) {
     // The baseline: raw RSA-2048 PKCS#1 v1.5 SHA-256 with the licensing key.
     let message = [0x42u8; 256];
     let signature = keys[2].sign(&message).unwrap();
-    let verifying = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(rsa::PublicKey::from(
-        keys[2].private_key().clone(),
-    ));
-    let parsed = rsa::pkcs1v15::Signature::try_from(signature.as_slice()).unwrap();
+    let verifying = rms_keys::PublicKey::from_spki(&keys[2].public_key()).unwrap();
 
     let mut group = c.benchmark_group("rms-chain");
     group.sample_size(30);
@@ -95,7 +91,15 @@ fn benches(c: &mut Criterion) {
         b.iter(|| keys[2].sign(black_box(&message)).unwrap())
     });
     group.bench_function("raw RSA-2048 verify", |b| {
-        b.iter(|| verifying.verify(black_box(&message), &parsed).unwrap())
+        b.iter(|| {
+            verifying
+                .verify(
+                    rms_keys::SignatureAlgorithm::RSA_PKCS1_SHA256,
+                    black_box(&message),
+                    &signature,
+                )
+                .unwrap()
+        })
     });
     group.bench_function("verify license chain, cold", |b| {
         b.iter(|| verify_license(black_box(&second), &[], &anchors, at, &options).unwrap())

@@ -9,7 +9,7 @@
 //! reported ([`ChainError::rank`]). Depth and work are bounded ([`VerifyOptions`],
 //! [`Budget`](crate::Budget)).
 //!
-//! Checks per link (RFC 5280 §6.1, without policies and name constraints):
+//! Checks per link (RFC 5280 §6.1):
 //! - the authority key identifier, when present with the issuer's subject key identifier,
 //!   matches it;
 //! - the signature verifies with the issuer's key (see [`crate::signature`] for algorithms);
@@ -24,16 +24,28 @@
 //! - with revocations in the options, each certificate is not revoked for use at that same time
 //!   (see [`crate::revocation`]); a revoked candidate is abandoned like any failing one, so
 //!   another path through an unrevoked certificate is still found.
+//!
+//! Checks of the whole path, once a candidate reaches a trust anchor (a failure abandons that
+//! candidate like any other): the anchor's own constraints (see [`TrustAnchor`]), name
+//! constraints ([`crate::name_constraints`]), certificate policies ([`crate::policy`]) and,
+//! under [`RevocationPolicy::RequireCurrent`], the revocation status of every certificate
+//! ([`crate::crl_status`]).
 
 use rms_cert::{Right, Rights};
 use rms_policy::Validity;
 use time::OffsetDateTime;
 
+use crate::crl_status::StatusCheck;
 use crate::error::{CertRef, ChainError, Position, most_specific};
+use crate::meter::Meter;
 use crate::path::{check_window, issuer_time};
+use crate::policy::PathPolicies;
 use crate::revocation::check_revocation;
 use crate::signature::{KeyError, SigError, verify_signature};
-use crate::{Cert, Purpose, TrustAnchor, TrustAnchors, VerifiedPath, VerifyOptions};
+use crate::{
+    Cert, Purpose, RevocationPolicy, TrustAnchor, TrustAnchors, VerifiedPath, VerifyOptions,
+    name_constraints, policy,
+};
 
 /// Builds and verifies a path from `leaf` to one of `anchors`, through any certificates of
 /// `pool` (in any order; duplicates, unrelated certificates and cycles are fine), at time `at`
@@ -62,6 +74,55 @@ pub(crate) fn build(
     purpose: Purpose,
     license: Option<Validity>,
 ) -> Result<VerifiedPath, ChainError> {
+    let mut meter = Meter::new(options.budget());
+    build_metered(
+        leaf, pool, anchors, at, options, purpose, license, &mut meter,
+    )
+}
+
+/// Validates the path of `signer`, the issuer of a revocation list, to `anchor` (RFC 5280
+/// §6.3.3 (f)), within the budget of the verification that needs it.
+pub(crate) fn crl_issuer_path(
+    signer: &Cert,
+    pool: &[Cert],
+    anchor: &TrustAnchor,
+    at: OffsetDateTime,
+    options: &VerifyOptions,
+    meter: &mut Meter,
+) -> Result<(), ChainError> {
+    if !meter.enter_crl_issuer(*signer.fingerprint()) {
+        return Err(ChainError::RevocationStatusUnknown {
+            cert: signer.at(Position::Input),
+            reason: "the paths of revocation list issuers nest too deeply or loop".to_owned(),
+        });
+    }
+    let anchors = TrustAnchors::from(anchor.clone());
+    let options = options.for_crl_issuer();
+    let result = build_metered(
+        signer,
+        pool,
+        &anchors,
+        at,
+        &options,
+        Purpose::Any,
+        None,
+        meter,
+    );
+    meter.leave_crl_issuer();
+    result.map(|_| ())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_metered(
+    leaf: &Cert,
+    pool: &[Cert],
+    anchors: &TrustAnchors,
+    at: OffsetDateTime,
+    options: &VerifyOptions,
+    purpose: Purpose,
+    license: Option<Validity>,
+    meter: &mut Meter,
+) -> Result<VerifiedPath, ChainError> {
     check_leaf(leaf, purpose)?;
     let leaf_time = match license {
         Some(window) => {
@@ -80,13 +141,15 @@ pub(crate) fn build(
         options,
         purpose,
         at,
+        leaf_time,
         path: vec![leaf],
-        signatures_left: options.budget().signatures(),
-        calls_left: options.budget().build_calls(),
+        meter,
+        policies: None,
     };
     let anchor = search.extend(issuer_time(options.model(), &leaf.validity(), at))?;
+    let policies = search.policies.take().unwrap_or_default();
     let certs = search.path.into_iter().cloned().collect();
-    Ok(VerifiedPath::new(certs, anchor.clone()))
+    Ok(VerifiedPath::new(certs, anchor.clone(), policies))
 }
 
 /// What the leaf itself must satisfy, whatever its issuers.
@@ -143,28 +206,26 @@ fn check_can_issue(cert: &Cert, position: Position) -> Result<(), ChainError> {
     Ok(())
 }
 
-struct Search<'a> {
+struct Search<'a, 'm> {
     pool: &'a [Cert],
     anchors: &'a TrustAnchors,
     options: &'a VerifyOptions,
     purpose: Purpose,
     at: OffsetDateTime,
+    /// When the leaf is used (the validation time, or a license's signing time).
+    leaf_time: OffsetDateTime,
     /// The partial path, leaf first.
     path: Vec<&'a Cert>,
-    signatures_left: u32,
-    calls_left: u32,
+    meter: &'m mut Meter,
+    /// What policy processing found for the path that reached an anchor.
+    policies: Option<PathPolicies>,
 }
 
-impl<'a> Search<'a> {
+impl<'a> Search<'a, '_> {
     /// Finds a verified way from the last certificate of the path to a trust anchor; its issuer
     /// must be valid at `issuer_at`. On success the path holds the whole chain.
     fn extend(&mut self, issuer_at: OffsetDateTime) -> Result<&'a TrustAnchor, ChainError> {
-        self.calls_left =
-            self.calls_left
-                .checked_sub(1)
-                .ok_or(ChainError::BuildBudgetExceeded {
-                    limit: self.options.budget().build_calls(),
-                })?;
+        self.meter.build_call()?;
         let child_index = self.path.len().saturating_sub(1);
         let Some(&child) = self.path.last() else {
             return Err(ChainError::PathTooLong {
@@ -179,7 +240,10 @@ impl<'a> Search<'a> {
             .iter()
             .filter(|a| a.cert().normalized_subject() == child.normalized_issuer())
         {
-            match self.try_anchor(child, child_index, anchor, issuer_at) {
+            match self
+                .try_anchor(child, child_index, anchor, issuer_at)
+                .and_then(|()| self.check_whole_path(anchor))
+            {
                 Ok(()) => return Ok(anchor),
                 Err(e) if e.is_fatal() => return Err(e),
                 Err(e) => best = Some(most_specific(best, e)),
@@ -233,6 +297,7 @@ impl<'a> Search<'a> {
         let issuer = anchor.cert();
         check_key_ids(child, child_index, issuer, Position::Anchor)?;
         self.check_signature(child, child_index, issuer, Position::Anchor)?;
+        self.check_anchor(issuer)?;
         if self.options.check_anchor_validity() {
             check_window(&issuer.validity(), issuer_at, self.options, || {
                 issuer.at(Position::Anchor)
@@ -273,6 +338,73 @@ impl<'a> Search<'a> {
         result
     }
 
+    /// What the anchor's own extensions require (RFC 5937 §3; see [`TrustAnchor`]).
+    fn check_anchor(&self, anchor: &Cert) -> Result<(), ChainError> {
+        let at = || anchor.at(Position::Anchor);
+        let ext = anchor.extensions();
+        if let Some(oid) = ext.unsupported_critical {
+            return Err(ChainError::UnsupportedCriticalExtension { cert: at(), oid });
+        }
+        if ext.key_usage.is_some_and(|ku| !ku.key_cert_sign()) {
+            return Err(ChainError::KeyCertSignNotAllowed { cert: at() });
+        }
+        if let Some(path_len) = ext
+            .basic_constraints
+            .as_ref()
+            .and_then(|bc| bc.path_len_constraint)
+        {
+            let below = self.intermediates_below(self.path.len());
+            if below > usize::from(path_len) {
+                return Err(ChainError::PathLenExceeded {
+                    cert: at(),
+                    path_len,
+                    below,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The non-self-issued intermediates among the first `len` certificates of the path
+    /// (RFC 5280 §6.1.4 (l)).
+    fn intermediates_below(&self, len: usize) -> usize {
+        self.path
+            .iter()
+            .take(len)
+            .skip(1)
+            .filter(|c| !c.is_self_issued())
+            .count()
+    }
+
+    /// The checks of the whole path, once it reached `anchor`.
+    fn check_whole_path(&mut self, anchor: &TrustAnchor) -> Result<(), ChainError> {
+        name_constraints::check(&self.path, anchor, self.meter)?;
+        let policies = policy::process(&self.path, anchor.cert(), self.options)?;
+        if let RevocationPolicy::RequireCurrent(crls) = self.options.revocation_policy() {
+            let mut used_at = Vec::with_capacity(self.path.len());
+            used_at.push(self.leaf_time);
+            for child in self.path.iter().take(self.path.len().saturating_sub(1)) {
+                used_at.push(issuer_time(
+                    self.options.model(),
+                    &child.validity(),
+                    self.at,
+                ));
+            }
+            StatusCheck {
+                crls,
+                path: &self.path,
+                used_at: &used_at,
+                anchor,
+                pool: self.pool,
+                at: self.at,
+                options: self.options,
+            }
+            .check(self.meter)?;
+        }
+        self.policies = Some(policies);
+        Ok(())
+    }
+
     /// What an intermediate issuer at `index` must satisfy.
     fn check_issuer(&self, cert: &Cert, index: usize) -> Result<(), ChainError> {
         let position = Position::Path(index);
@@ -289,12 +421,7 @@ impl<'a> Search<'a> {
             .as_ref()
             .and_then(|bc| bc.path_len_constraint)
         {
-            let below = self
-                .path
-                .iter()
-                .skip(1)
-                .filter(|c| !c.is_self_issued())
-                .count();
+            let below = self.intermediates_below(self.path.len());
             if below > usize::from(path_len) {
                 return Err(ChainError::PathLenExceeded {
                     cert: cert.at(position),
@@ -321,12 +448,7 @@ impl<'a> Search<'a> {
         issuer: &Cert,
         issuer_position: Position,
     ) -> Result<(), ChainError> {
-        self.signatures_left =
-            self.signatures_left
-                .checked_sub(1)
-                .ok_or(ChainError::SignatureBudgetExceeded {
-                    limit: self.options.budget().signatures(),
-                })?;
+        self.meter.signature()?;
         verify_cert_signature(
             child,
             Position::Path(child_index),

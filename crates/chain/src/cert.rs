@@ -4,44 +4,18 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use const_oid::ObjectIdentifier;
 use der::{Decode, Encode, Header, Reader, SliceReader, Tag, TagNumber};
-use rms_cert::{Rights, oid as rms_oid};
+use rms_cert::Rights;
 use rms_policy::Validity;
 use sha2::{Digest, Sha256};
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime};
 use x509_cert::Certificate;
-use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectKeyIdentifier,
-};
 use x509_cert::name::Name;
 
 use crate::error::{CertRef, ChainError, Position};
+use crate::ext::{Extensions, read_extensions};
 use crate::name::NormalizedName;
 use crate::signature::{KeyError, PublicKey};
-
-const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
-const KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-const SUBJECT_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
-const AUTHORITY_KEY_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
-const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
-
-/// Extensions this crate understands, and so accepts when they are critical. Everything else
-/// marked critical is refused (RFC 5280 §4.2), among them certificate policies, policy
-/// constraints and mappings, inhibitAnyPolicy, name constraints and extended key usage, which
-/// this crate does not process.
-const UNDERSTOOD: [ObjectIdentifier; 8] = [
-    BASIC_CONSTRAINTS,
-    KEY_USAGE,
-    SUBJECT_KEY_ID,
-    AUTHORITY_KEY_ID,
-    // Identifies the subject; nothing in path validation depends on it without name
-    // constraints.
-    SUBJECT_ALT_NAME,
-    rms_oid::RIGHTS_GRANTED,
-    rms_oid::SERVER_ROLE,
-    rms_oid::SERVER_ID,
-];
 
 /// A certificate read for path validation: its DER, the decoded certificate, its SHA-256
 /// fingerprint and the extensions path validation looks at, read once. Cloning is cheap (the
@@ -69,17 +43,6 @@ struct Inner {
     validity: Validity,
     ext: Extensions,
     key: OnceLock<Result<PublicKey, KeyError>>,
-}
-
-/// The extensions path validation uses.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Extensions {
-    pub(crate) basic_constraints: Option<BasicConstraints>,
-    pub(crate) key_usage: Option<KeyUsage>,
-    pub(crate) subject_key_id: Option<Vec<u8>>,
-    pub(crate) authority_key_id: Option<Vec<u8>>,
-    pub(crate) rights: Option<Rights>,
-    pub(crate) unsupported_critical: Option<ObjectIdentifier>,
 }
 
 impl Cert {
@@ -139,10 +102,18 @@ impl Cert {
 
     /// Like [`Cert::from_certificate`], but returns the already-read certificate `known` gives
     /// for the fingerprint, when it knows one (whose public key may already be parsed).
+    /// `fingerprint`, when given, is the SHA-256 of the certificate's DER as it arrived (which
+    /// saves encoding it again); a certificate found by it is used only if it is `cert`.
     pub(crate) fn from_certificate_or_known(
         cert: &Certificate,
+        fingerprint: Option<&[u8; 32]>,
         known: &dyn Fn(&[u8; 32]) -> Option<Cert>,
     ) -> Result<Self, ChainError> {
+        if let Some(found) = fingerprint.and_then(known)
+            && found.certificate() == cert
+        {
+            return Ok(found);
+        }
         let der = cert.to_der().map_err(ChainError::Decode)?;
         let fingerprint: [u8; 32] = Sha256::digest(&der).into();
         match known(&fingerprint) {
@@ -187,47 +158,56 @@ impl Cert {
     }
 
     /// The certificate's DER encoding, as given.
+    #[must_use]
     pub fn der(&self) -> &[u8] {
         &self.0.der
     }
 
     /// The decoded certificate.
+    #[must_use]
     pub fn certificate(&self) -> &Certificate {
         &self.0.cert
     }
 
     /// SHA-256 of the DER encoding.
+    #[must_use]
     pub fn fingerprint(&self) -> &[u8; 32] {
         &self.0.fingerprint
     }
 
     /// The subject name.
+    #[must_use]
     pub fn subject(&self) -> &Name {
         self.0.cert.tbs_certificate().subject()
     }
 
     /// The issuer name.
+    #[must_use]
     pub fn issuer(&self) -> &Name {
         self.0.cert.tbs_certificate().issuer()
     }
 
     /// The validity window.
+    #[must_use]
     pub fn validity(&self) -> Validity {
         self.0.validity
     }
 
     /// The rights granted by our rights extension, if the certificate carries it.
+    #[must_use]
     pub fn rights(&self) -> Option<Rights> {
         self.0.ext.rights
     }
 
     /// The subject key identifier, if the certificate carries one.
+    #[must_use]
     pub fn subject_key_id(&self) -> Option<&[u8]> {
         self.extensions().subject_key_id.as_deref()
     }
 
     /// Whether issuer and subject are the same name (RFC 5280 §7.1 comparison): a self-issued
     /// certificate, such as a self-signed root or a key-rollover certificate.
+    #[must_use]
     pub fn is_self_issued(&self) -> bool {
         self.0.subject == self.0.issuer
     }
@@ -302,60 +282,6 @@ impl fmt::Debug for Cert {
             .field("fingerprint", &format_args!("{fp}…"))
             .finish()
     }
-}
-
-fn read_extensions(
-    cert: &Certificate,
-    input: &dyn Fn() -> CertRef,
-) -> Result<Extensions, ChainError> {
-    let mut ext = Extensions::default();
-    let mut seen: Vec<ObjectIdentifier> = Vec::new();
-    for e in cert
-        .tbs_certificate()
-        .extensions()
-        .map(|e| e.as_slice())
-        .unwrap_or_default()
-    {
-        let oid = e.extn_id;
-        if seen.contains(&oid) {
-            return Err(ChainError::DuplicateExtension { cert: input(), oid });
-        }
-        seen.push(oid);
-        let value = e.extn_value.as_bytes();
-        let invalid = |reason: String| ChainError::InvalidExtension {
-            cert: input(),
-            oid,
-            reason,
-        };
-        match oid {
-            BASIC_CONSTRAINTS => {
-                ext.basic_constraints =
-                    Some(BasicConstraints::from_der(value).map_err(|e| invalid(e.to_string()))?);
-            }
-            KEY_USAGE => {
-                ext.key_usage =
-                    Some(KeyUsage::from_der(value).map_err(|e| invalid(e.to_string()))?);
-            }
-            SUBJECT_KEY_ID => {
-                let ski =
-                    SubjectKeyIdentifier::from_der(value).map_err(|e| invalid(e.to_string()))?;
-                ext.subject_key_id = Some(ski.0.as_bytes().to_vec());
-            }
-            AUTHORITY_KEY_ID => {
-                let aki =
-                    AuthorityKeyIdentifier::from_der(value).map_err(|e| invalid(e.to_string()))?;
-                ext.authority_key_id = aki.key_identifier.map(|id| id.as_bytes().to_vec());
-            }
-            rms_oid::RIGHTS_GRANTED => {
-                ext.rights = Some(Rights::from_der(value).map_err(|e| invalid(e.to_string()))?);
-            }
-            _ => {}
-        }
-        if e.critical && !UNDERSTOOD.contains(&oid) && ext.unsupported_critical.is_none() {
-            ext.unsupported_critical = Some(oid);
-        }
-    }
-    Ok(ext)
 }
 
 /// Reading certificates whose validity uses UTCTime years 1950 to 1969.

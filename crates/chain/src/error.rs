@@ -43,11 +43,13 @@ impl CertRef {
     }
 
     /// Where the certificate sits.
+    #[must_use]
     pub fn position(&self) -> Position {
         self.position
     }
 
     /// The certificate's subject, as RFC 4514 text (empty for a license).
+    #[must_use]
     pub fn subject(&self) -> &str {
         &self.subject
     }
@@ -377,14 +379,102 @@ pub enum ChainError {
         /// The certificate given as the list's issuer.
         cert: CertRef,
     },
+    /// Bytes that are not a well-formed X.509 revocation list.
+    #[error("not a usable X.509 revocation list: {reason}")]
+    InvalidCrl {
+        /// Why.
+        reason: String,
+    },
+    /// A name of a certificate lies outside the permitted subtrees, or inside the excluded
+    /// subtrees, of a name constraint above it (RFC 5280 §4.2.1.10).
+    #[error("{cert}: name {name} is {violation} by the name constraints of {constrained_by}")]
+    NameConstraintViolation {
+        /// The certificate whose name violates the constraint.
+        cert: CertRef,
+        /// The name, as text (e.g. `DNS:host.example`, `IP:192.0.2.1`, `DN:CN=a,O=b`).
+        name: String,
+        /// "not permitted" or "excluded".
+        violation: &'static str,
+        /// The certificate (or trust anchor) that imposed the constraint.
+        constrained_by: CertRef,
+    },
+    /// A name constraint this crate does not implement (a name form such as otherName,
+    /// x400Address, ediPartyName or registeredID, or a minimum or maximum other than the
+    /// defaults) in a critical extension, or a name that cannot be read where a constraint
+    /// applies: refused rather than ignored.
+    #[error("{cert}: name constraint not supported: {reason}")]
+    UnsupportedNameConstraint {
+        /// The certificate (or trust anchor) carrying the constraint, or the certificate whose
+        /// names cannot be read.
+        cert: CertRef,
+        /// What is not supported.
+        reason: String,
+    },
+    /// The verification used up its budget of name comparisons.
+    #[error("gave up after {limit} comparisons of names with name constraints")]
+    NameConstraintBudgetExceeded {
+        /// The configured budget.
+        limit: u32,
+    },
+    /// The valid policy tree grew past its budget of nodes.
+    #[error("gave up: the valid policy tree would hold more than {limit} nodes")]
+    PolicyTreeTooLarge {
+        /// The configured budget.
+        limit: u32,
+    },
+    /// Policy processing (RFC 5280 §6.1.3 (f), §6.1.5 (g)) ends with an explicit policy
+    /// required and no valid policy left.
+    #[error("{cert}: the path is valid for no acceptable certificate policy, and one is required")]
+    NoValidPolicy {
+        /// The certificate at which the check failed.
+        cert: CertRef,
+    },
+    /// A policy mapping to or from anyPolicy (RFC 5280 §6.1.4 (a)).
+    #[error("{cert}: policyMappings maps {policy} (anyPolicy may not be mapped)")]
+    InvalidPolicyMapping {
+        /// The certificate.
+        cert: CertRef,
+        /// The policy mapped, as dotted text.
+        policy: String,
+    },
+    /// Under [`RevocationPolicy::RequireCurrent`](crate::RevocationPolicy::RequireCurrent), no
+    /// current, verifiable revocation data decides the certificate's status for every reason.
+    #[error("{cert}: revocation status unknown: {reason}")]
+    RevocationStatusUnknown {
+        /// The certificate.
+        cert: CertRef,
+        /// Why each revocation list considered could not be used, or which reasons stay
+        /// uncovered.
+        reason: String,
+    },
+    /// A certificate of the path is listed on a revocation list with a reason rms-cert has no
+    /// value for (certificateHold, aACompromise).
+    #[error(
+        "{cert}: revoked at {} ({reason}, serial {serial})",
+        rfc3339(revoked_at)
+    )]
+    RevokedOtherReason {
+        /// The revoked certificate.
+        cert: CertRef,
+        /// Its serial number, in hexadecimal.
+        serial: String,
+        /// When it was revoked.
+        revoked_at: OffsetDateTime,
+        /// The RFC 5280 name of the reason.
+        reason: &'static str,
+    },
 }
 
 impl ChainError {
     /// Whether the error ends the whole search (a budget ran out) rather than one candidate.
+    #[must_use]
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            ChainError::SignatureBudgetExceeded { .. } | ChainError::BuildBudgetExceeded { .. }
+            ChainError::SignatureBudgetExceeded { .. }
+                | ChainError::BuildBudgetExceeded { .. }
+                | ChainError::NameConstraintBudgetExceeded { .. }
+                | ChainError::PolicyTreeTooLarge { .. }
         )
     }
 
@@ -392,6 +482,7 @@ impl ChainError {
     /// rank is reported (ties keep the first). A wrong candidate fails early with a low rank
     /// (no issuer, another key); the real issuer fails late with a high one (a constraint or
     /// its validity), which is what the caller needs to hear about.
+    #[must_use]
     pub fn rank(&self) -> u32 {
         use ChainError as E;
         match self {
@@ -410,10 +501,17 @@ impl ChainError {
             | E::DigitalSignatureNotAllowed { .. }
             | E::UnsupportedCriticalExtension { .. }
             | E::MissingRight { .. }
-            | E::NotServerLicensor { .. } => 200,
+            | E::NotServerLicensor { .. }
+            | E::UnsupportedNameConstraint { .. }
+            | E::InvalidPolicyMapping { .. } => 200,
+            // Path-wide checks, made once a whole candidate path reached a trust anchor.
+            E::NameConstraintViolation { .. } | E::NoValidPolicy { .. } => 210,
             E::NotYetValid { .. } | E::Expired { .. } => 290,
             // The real issuer, found and valid, but revoked.
-            E::Revoked { .. } | E::RevokedKeyCompromise { .. } => 295,
+            E::RevocationStatusUnknown { .. } => 293,
+            E::Revoked { .. } | E::RevokedKeyCompromise { .. } | E::RevokedOtherReason { .. } => {
+                295
+            }
             E::Decode(_)
             | E::Pem(_)
             | E::TrailingData
@@ -426,12 +524,17 @@ impl ChainError {
             | E::LicenseIssuerMismatch { .. }
             | E::DigestMismatch
             | E::CrlIssuerMismatch { .. }
-            | E::CrlSignNotAllowed { .. } => 300,
-            E::SignatureBudgetExceeded { .. } | E::BuildBudgetExceeded { .. } => 400,
+            | E::CrlSignNotAllowed { .. }
+            | E::InvalidCrl { .. } => 300,
+            E::SignatureBudgetExceeded { .. }
+            | E::BuildBudgetExceeded { .. }
+            | E::NameConstraintBudgetExceeded { .. }
+            | E::PolicyTreeTooLarge { .. } => 400,
         }
     }
 
     /// The certificate the error is about, when there is one.
+    #[must_use]
     pub fn cert(&self) -> Option<&CertRef> {
         use ChainError as E;
         match self {
@@ -461,16 +564,25 @@ impl ChainError {
             | E::Revoked { cert, .. }
             | E::RevokedKeyCompromise { cert, .. }
             | E::CrlIssuerMismatch { issuer: cert, .. }
-            | E::CrlSignNotAllowed { cert } => Some(cert),
+            | E::CrlSignNotAllowed { cert }
+            | E::NameConstraintViolation { cert, .. }
+            | E::UnsupportedNameConstraint { cert, .. }
+            | E::NoValidPolicy { cert }
+            | E::InvalidPolicyMapping { cert, .. }
+            | E::RevocationStatusUnknown { cert, .. }
+            | E::RevokedOtherReason { cert, .. } => Some(cert),
             E::Decode(_)
             | E::Pem(_)
             | E::TrailingData
             | E::PathTooLong { .. }
             | E::SignatureBudgetExceeded { .. }
             | E::BuildBudgetExceeded { .. }
+            | E::NameConstraintBudgetExceeded { .. }
+            | E::PolicyTreeTooLarge { .. }
             | E::SignerNotFound { .. }
             | E::UnsupportedDigestAlgorithm { .. }
-            | E::DigestMismatch => None,
+            | E::DigestMismatch
+            | E::InvalidCrl { .. } => None,
         }
     }
 }

@@ -27,8 +27,19 @@
 //!   (a license, a certificate) was signed at or after R, so licenses signed before a licensing
 //!   SLC was superseded stay valid; under the shell model, at any validation time from R on.
 //!
-//! Certificate policies, name constraints, delta and indirect revocation lists and OCSP are not
-//! implemented; a critical extension that needs them makes the certificate unacceptable.
+//!   [`RevocationPolicy::RequireCurrent`] adds RFC 5280 §6.3, for strict relying
+//!   parties (and NIST PKITS): every certificate needs current revocation data from a
+//!   [`CrlSet`] (complete and delta lists, direct and indirect, issuing distribution points),
+//!   each list verified with an issuer whose own path validates.
+//! - **Name constraints** (DNS, RFC 822, directory names, IP addresses, URIs; permitted and
+//!   excluded) from intermediates and from the trust anchor, and **certificate policies** (the
+//!   valid policy tree, mappings, the policy constraints, the initial inputs of
+//!   [`VerifyOptions`]), with the resulting policy sets on the [`VerifiedPath`]. What a trust
+//!   anchor's own extensions mean is documented on [`TrustAnchor`] (RFC 5937).
+//!
+//! OCSP and extended key usage are not implemented; a critical extension this crate does not
+//! process makes the certificate (or the trust anchor) unacceptable. NIST PKITS: 246 of its 249
+//! entries apply and pass (all but the 3 DSA ones).
 //!
 //! # Example
 //!
@@ -93,21 +104,29 @@
 pub use crate::anchor::{TrustAnchor, TrustAnchors};
 pub use crate::build::verify_path;
 pub use crate::cert::Cert;
+pub use crate::crl::{Crl, CrlSet};
 pub use crate::error::{CertRef, ChainError, Position};
 pub use crate::license::{VerifiedLicense, verify_license};
-pub use crate::options::{Budget, Purpose, VerifyOptions};
+pub use crate::options::{Budget, Purpose, RevocationPolicy, VerifyOptions};
 pub use crate::path::VerifiedPath;
+pub use crate::policy::{ANY_POLICY, PolicySet};
 pub use crate::revocation::Revocations;
 pub use crate::verifier::{DEFAULT_CACHE_CAPACITY, Verifier};
 
 mod anchor;
 mod build;
 mod cert;
+mod crl;
+mod crl_status;
 mod error;
+mod ext;
 mod license;
+mod meter;
 mod name;
+mod name_constraints;
 mod options;
 mod path;
+mod policy;
 mod revocation;
 mod signature;
 mod verifier;

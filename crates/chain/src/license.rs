@@ -19,26 +19,31 @@ pub struct VerifiedLicense<'a> {
 
 impl<'a> VerifiedLicense<'a> {
     /// The license.
+    #[must_use]
     pub fn license(&self) -> &'a SignedLicense {
         self.license
     }
 
     /// Its body.
+    #[must_use]
     pub fn body(&self) -> &'a LicenseBody {
         self.license.body()
     }
 
     /// Publishing or use license.
+    #[must_use]
     pub fn kind(&self) -> LicenseKind {
         self.license.kind()
     }
 
     /// The certificate that signed it (the leaf of [`VerifiedLicense::path`]).
+    #[must_use]
     pub fn signer(&self) -> &Cert {
         self.path.leaf()
     }
 
     /// The signer's verified path.
+    #[must_use]
     pub fn path(&self) -> &VerifiedPath {
         &self.path
     }
@@ -107,7 +112,7 @@ fn check_signature(
     known: &dyn Fn(&[u8; 32]) -> Option<Cert>,
 ) -> Result<(Cert, Vec<Cert>), ChainError> {
     let view = license.signer();
-    let hash = HashAlg::from_algorithm(&view.digest_algorithm).ok_or(
+    let hash = HashAlg::from_identifier(&view.digest_algorithm).ok_or(
         ChainError::UnsupportedDigestAlgorithm {
             algorithm: view.digest_algorithm.oid,
         },
@@ -116,10 +121,12 @@ fn check_signature(
         return Err(ChainError::DigestMismatch);
     }
 
+    let fingerprints = license.certificate_fingerprints();
     let mut candidates = license
         .certificates()
         .iter()
-        .map(|c| Cert::from_certificate_or_known(c, known))
+        .enumerate()
+        .map(|(i, c)| Cert::from_certificate_or_known(c, fingerprints.get(i), known))
         .collect::<Result<Vec<_>, _>>()?;
     candidates.extend(pool.iter().cloned());
     let issuer = NormalizedName::new(&view.issuer);

@@ -43,6 +43,30 @@ impl NormalizedName {
             .collect();
         Self(rdns)
     }
+
+    /// Whether `prefix`'s RDNs are the first RDNs of this name: the name lies in the subtree
+    /// of `prefix` (RFC 5280 §4.2.1.10, directoryName constraints).
+    pub(crate) fn starts_with(&self, prefix: &NormalizedName) -> bool {
+        self.0.len() >= prefix.0.len() && self.0.iter().zip(&prefix.0).all(|(a, b)| a == b)
+    }
+
+    /// Whether the name has no RDN.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// This name with one more RDN at the end (a distribution point name relative to a CRL
+    /// issuer, RFC 5280 §4.2.1.13).
+    pub(crate) fn with_rdn(&self, rdn: &x509_cert::name::RelativeDistinguishedName) -> Self {
+        let mut attributes: Vec<(String, Value)> = rdn
+            .iter()
+            .map(|atv| (atv.oid.to_string(), normalize_value(&atv.value)))
+            .collect();
+        attributes.sort();
+        let mut rdns = self.0.clone();
+        rdns.push(attributes);
+        Self(rdns)
+    }
 }
 
 fn normalize_value(value: &der::Any) -> Value {

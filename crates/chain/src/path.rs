@@ -4,6 +4,7 @@ use rms_policy::{ValidationModel, Validity, ValidityError, check_path};
 use time::OffsetDateTime;
 
 use crate::error::{CertRef, ChainError, Position};
+use crate::policy::{PathPolicies, PolicySet};
 use crate::revocation::check_revocation;
 use crate::{Cert, TrustAnchor, VerifyOptions};
 
@@ -13,31 +14,57 @@ use crate::{Cert, TrustAnchor, VerifyOptions};
 pub struct VerifiedPath {
     certs: Vec<Cert>,
     anchor: TrustAnchor,
+    policies: PathPolicies,
 }
 
 impl VerifiedPath {
-    pub(crate) fn new(certs: Vec<Cert>, anchor: TrustAnchor) -> Self {
+    pub(crate) fn new(certs: Vec<Cert>, anchor: TrustAnchor, policies: PathPolicies) -> Self {
         debug_assert!(!certs.is_empty());
-        Self { certs, anchor }
+        Self {
+            certs,
+            anchor,
+            policies,
+        }
+    }
+
+    /// The authorities-constrained policy set (RFC 5280 §6.1.5, X.509 §12.5.2): the policies
+    /// the certificates of the path are valid for, in the leaf's domain (after policy
+    /// mappings). Empty when the path asserts no policy.
+    #[must_use]
+    pub fn authorities_constrained_policies(&self) -> &PolicySet {
+        &self.policies.authorities_constrained
+    }
+
+    /// The user-constrained policy set: the policies of the user-initial-policy-set
+    /// ([`VerifyOptions::with_initial_policy_set`]) the path is valid for, after RFC 5280
+    /// §6.1.5 (g), in the trust anchor's domain. It holds anyPolicy when the path is valid for
+    /// any policy and the caller accepts any; it is empty when the path asserts no policy.
+    #[must_use]
+    pub fn user_constrained_policies(&self) -> &PolicySet {
+        &self.policies.user_constrained
     }
 
     /// The leaf (certificate 0).
+    #[must_use]
     pub fn leaf(&self) -> &Cert {
         // `new` is only called with the leaf in place; the anchor stands in otherwise.
         self.certs.first().unwrap_or_else(|| self.anchor.cert())
     }
 
     /// The certificates between the leaf and the trust anchor, the leaf's issuer first.
+    #[must_use]
     pub fn intermediates(&self) -> &[Cert] {
         self.certs.get(1..).unwrap_or_default()
     }
 
     /// The leaf and the intermediates, leaf first (the anchor is not included).
+    #[must_use]
     pub fn certificates(&self) -> &[Cert] {
         &self.certs
     }
 
     /// The trust anchor that ends the path.
+    #[must_use]
     pub fn anchor(&self) -> &TrustAnchor {
         &self.anchor
     }

@@ -46,6 +46,7 @@ pub struct Revocations {
 
 impl Revocations {
     /// An empty set: nothing revoked.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -111,6 +112,7 @@ impl Revocations {
     }
 
     /// The revocation of `cert`, if a list added revokes it.
+    #[must_use]
     pub fn entry(&self, cert: &Cert) -> Option<&RevokedEntry> {
         let serial =
             SerialNumber::from_x509(cert.certificate().tbs_certificate().serial_number()).ok()?;
@@ -128,6 +130,7 @@ impl Revocations {
     }
 
     /// How many lists were added.
+    #[must_use]
     pub fn lists(&self) -> usize {
         self.lists
     }

@@ -7,7 +7,9 @@ use rms_policy::Validity;
 use time::OffsetDateTime;
 
 use crate::build::build;
-use crate::{Cert, ChainError, Purpose, TrustAnchors, VerifiedPath, VerifyOptions};
+use crate::{
+    Cert, ChainError, Purpose, RevocationPolicy, TrustAnchors, VerifiedPath, VerifyOptions,
+};
 
 /// How many verified paths a [`Verifier`] keeps by default.
 pub const DEFAULT_CACHE_CAPACITY: usize = 1024;
@@ -37,6 +39,7 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier trusting `anchors`, with `options` and a cache of
     /// [`DEFAULT_CACHE_CAPACITY`] paths.
+    #[must_use]
     pub fn new(anchors: TrustAnchors, options: VerifyOptions) -> Self {
         Self {
             anchors,
@@ -95,6 +98,22 @@ impl Verifier {
         purpose: Purpose,
         license: Option<Validity>,
     ) -> Result<VerifiedPath, ChainError> {
+        if matches!(
+            self.options.revocation_policy(),
+            RevocationPolicy::RequireCurrent(_)
+        ) {
+            // The status of every certificate depends on the lists current at `at`, whose
+            // issuers' paths are part of the verification: nothing of it can be reused.
+            return build(
+                leaf,
+                pool,
+                &self.anchors,
+                at,
+                &self.options,
+                purpose,
+                license,
+            );
+        }
         let key = CacheKey {
             purpose,
             min_rsa_bits: self.options.min_rsa_bits(),

@@ -6,11 +6,15 @@ mod common;
 
 mod algorithms;
 mod cache;
+mod clock_skew;
 mod constraints;
 mod license;
 mod models;
+mod name_constraints;
 mod path_building;
 mod pkits;
+mod policies;
 mod props;
 mod revocation;
+mod revocation_strict;
 mod rights;

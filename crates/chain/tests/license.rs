@@ -2,11 +2,13 @@
 
 use std::sync::{Arc, LazyLock};
 
-use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier, SignerInfo};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
 use der::Encode;
-use der::asn1::Any;
+use der::asn1::{Any, OctetString, SetOfVec};
 use rms_cert::{
     ContentPolicy, EnrollmentRequest, Grant, Grantee, Issuer, LicenseBody, LicenseKind, Right,
     Rights, RsaSigner, ServerId, ServerIdentity, ServerRole, SignedLicense, UsageRight,
@@ -14,11 +16,13 @@ use rms_cert::{
 };
 use rms_chain::{Cert, ChainError, Position, Verifier, VerifyOptions, verify_license, verify_path};
 use rms_policy::{ValidationModel, ValidityPolicy};
+use sha2::Digest;
 use sha2::Sha256;
 use spki::AlgorithmIdentifierOwned;
 use time::OffsetDateTime;
 use time::macros::datetime;
 use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
 
 use crate::common::{Key, Spec};
 
@@ -40,7 +44,7 @@ fn signer(i: usize) -> Arc<RsaSigner> {
     let Key::Rsa(key) = Key::rsa(i) else {
         unreachable!()
     };
-    Arc::new(RsaSigner::from_private_key(key).unwrap())
+    Arc::new(RsaSigner::from_pkcs8_der(&crate::common::pkcs8(&key)).unwrap())
 }
 
 fn request(name: &str, role: ServerRole, signer: &RsaSigner) -> rms_cert::CheckedRequest {
@@ -89,12 +93,16 @@ pub(crate) static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     let LicenseBody::Publishing(body) = publishing.body() else {
         unreachable!()
     };
-    let Key::Rsa(licensing_key) = Key::rsa(2) else {
-        unreachable!()
-    };
+    let licensing_key = signer(2);
     let grantee = Grantee::new("alice@example.com", Key::rsa(3).spki()).unwrap();
-    let use_license =
-        issue_use_license(&licensing, &licensing_key, body, &grantee, ISSUED).unwrap();
+    let use_license = issue_use_license(
+        &licensing,
+        licensing_key.private_key(),
+        body,
+        &grantee,
+        ISSUED,
+    )
+    .unwrap();
     Fixture {
         authority,
         root,
@@ -139,25 +147,64 @@ fn resign(
         oid: const_oid::ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1"),
         parameters: None,
     };
-    let info = SignerInfoBuilder::new(sid, sha256.clone(), &econtent, None).unwrap();
-    let mut builder = SignedDataBuilder::new(&econtent);
-    builder.add_digest_algorithm(sha256).unwrap();
-    for cert in chain {
-        builder
-            .add_certificate(CertificateChoices::Certificate(cert.clone()))
-            .unwrap();
+    // The signed attributes RFC 5652 §5.3 requires, signed with the rsa crate.
+    let attribute = |oid, value: Any| Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value]).unwrap(),
+    };
+    let attributes = SetOfVec::try_from(vec![
+        attribute(
+            const_oid::db::rfc5911::ID_CONTENT_TYPE,
+            Any::encode_from(&econtent.econtent_type).unwrap(),
+        ),
+        attribute(
+            const_oid::db::rfc5911::ID_MESSAGE_DIGEST,
+            Any::encode_from(
+                &OctetString::new(Sha256::digest(&license.signer().content).to_vec()).unwrap(),
+            )
+            .unwrap(),
+        ),
+    ])
+    .unwrap();
+    let signature = {
+        use rsa::signature::{SignatureEncoding, Signer};
+        rsa::pkcs1v15::SigningKey::<Sha256>::new(key)
+            .sign(&attributes.to_der().unwrap())
+            .to_vec()
+    };
+    let mut info = SignerInfo {
+        version: CmsVersion::V1,
+        sid,
+        digest_alg: sha256.clone(),
+        signed_attrs: Some(attributes),
+        signature_algorithm: rms_keys::rsa_pkcs1_sha256_identifier(),
+        signature: OctetString::new(signature).unwrap(),
+        unsigned_attrs: None,
+    };
+    tweak(&mut info);
+    let certificates = SetOfVec::try_from(
+        chain
+            .iter()
+            .cloned()
+            .map(CertificateChoices::Certificate)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let signed = SignedData {
+        version: CmsVersion::V3,
+        digest_algorithms: SetOfVec::try_from(vec![sha256]).unwrap(),
+        encap_content_info: econtent,
+        certificates: Some(CertificateSet(certificates)),
+        crls: None,
+        signer_infos: SignerInfos::try_from(vec![info]).unwrap(),
+    };
+    let der = ContentInfo {
+        content_type: const_oid::db::rfc5911::ID_SIGNED_DATA,
+        content: Any::encode_from(&signed).unwrap(),
     }
-    builder
-        .add_signer_info_cb::<_, rsa::pkcs1v15::Signature, _>(
-            info,
-            &rsa::pkcs1v15::SigningKey::<Sha256>::new(key),
-            |info| {
-                tweak(info);
-                Ok(())
-            },
-        )
-        .unwrap();
-    SignedLicense::from_der(&builder.build().unwrap().to_der().unwrap()).unwrap()
+    .to_der()
+    .unwrap();
+    SignedLicense::from_der(&der).unwrap()
 }
 
 fn chain_options(model: ValidationModel) -> VerifyOptions {
@@ -340,7 +387,7 @@ fn tampered_licenses_are_refused() {
     let flipped = resign(&f.use_license, 2, &chain, |info| {
         let mut bytes = info.signature.as_bytes().to_vec();
         bytes[10] ^= 0x40;
-        info.signature = der::asn1::OctetString::new(bytes).unwrap();
+        info.signature = OctetString::new(bytes).unwrap();
     });
     let err = verify_license(&flipped, &[], &f.anchors(), ISSUED, &options).unwrap_err();
     assert!(
@@ -359,16 +406,14 @@ fn tampered_licenses_are_refused() {
         let mut all: Vec<_> = attrs.iter().cloned().collect();
         for attr in &mut all {
             if attr.oid == const_oid::db::rfc5911::ID_MESSAGE_DIGEST {
-                let mut values = der::asn1::SetOfVec::new();
+                let mut values = SetOfVec::new();
                 values
-                    .insert(
-                        Any::encode_from(&der::asn1::OctetString::new([0u8; 32]).unwrap()).unwrap(),
-                    )
+                    .insert(Any::encode_from(&OctetString::new([0u8; 32]).unwrap()).unwrap())
                     .unwrap();
                 attr.values = values;
             }
         }
-        *attrs = der::asn1::SetOfVec::try_from(all).unwrap();
+        *attrs = SetOfVec::try_from(all).unwrap();
     });
     let err = verify_license(&digest, &[], &f.anchors(), ISSUED, &options).unwrap_err();
     assert_eq!(err, ChainError::DigestMismatch);
@@ -390,10 +435,10 @@ fn the_signer_may_come_from_the_pool() {
     let stripped = {
         // Re-encode with the licensing SLC removed from the certificates.
         let der = license.to_der().unwrap();
-        let info = <cms::content_info::ContentInfo as der::Decode>::from_der(&der).unwrap();
-        let mut signed: cms::signed_data::SignedData = info.content.decode_as().unwrap();
+        let info = <ContentInfo as der::Decode>::from_der(&der).unwrap();
+        let mut signed: SignedData = info.content.decode_as().unwrap();
         signed.certificates = None;
-        let info = cms::content_info::ContentInfo {
+        let info = ContentInfo {
             content_type: info.content_type,
             content: Any::encode_from(&signed).unwrap(),
         };
@@ -489,7 +534,7 @@ fn the_verifier_caches_the_signers_path() {
     let flipped = resign(&f.use_license, 2, &chain, |info| {
         let mut bytes = info.signature.as_bytes().to_vec();
         bytes[0] ^= 0x01;
-        info.signature = der::asn1::OctetString::new(bytes).unwrap();
+        info.signature = OctetString::new(bytes).unwrap();
     });
     assert!(verifier.verify_license(&flipped, &[], ISSUED).is_err());
 }

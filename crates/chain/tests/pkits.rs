@@ -1,32 +1,65 @@
 //! NIST PKITS (Test Certificates 2011) as a conformance test.
 //!
-//! Reads `tests.json` and the certificates from the shared vectors folder (`RMS_VECTORS_DIR`, or
-//! `<workspace>/../shared/vectors`), validates every entry whose `needs` are all features we
-//! implement at 2011-04-15T00:00:00Z under the shell model with rights checks off, and asserts
-//! the PKITS verdict. Entries needing anything else are counted as not applicable, with the
-//! reason. The exact number of passes is asserted, so a regression fails the test.
+//! Reads `tests.json`, the certificates and the CRLs from the shared vectors folder
+//! (`RMS_VECTORS_DIR`, or `<workspace>/../shared/vectors`), validates every entry whose `needs`
+//! are all features we implement at 2011-04-15T00:00:00Z under the shell model with rights
+//! checks off, the entry's `settings` as the policy inputs, and its CRLs required
+//! ([`RevocationPolicy::RequireCurrent`]: missing revocation data is a failure, as PKITS
+//! requires), and asserts the PKITS verdict, and for valid paths the user-constrained policy
+//! set. Entries needing anything else are counted as not applicable, with the reason. The
+//! exact counts per section are asserted, so a regression fails the test.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
 
-use rms_chain::{Cert, ChainError, Purpose, TrustAnchor, TrustAnchors, VerifyOptions, verify_path};
+use const_oid::ObjectIdentifier;
+use rms_chain::{
+    Cert, ChainError, Crl, CrlSet, Purpose, RevocationPolicy, TrustAnchor, TrustAnchors,
+    VerifyOptions, verify_path,
+};
 use rms_policy::ValidationModel;
 use serde::Deserialize;
 use time::macros::datetime;
 
-/// Features this crate implements, in the vocabulary of `tests.json`.
-const IMPLEMENTED: [&str; 6] = [
+/// Features this crate implements, in the vocabulary of `tests.json` (all but "dsa").
+const IMPLEMENTED: [&str; 13] = [
     "signature",
     "validity",
     "name-chaining",
     "basic-constraints",
     "path-len",
     "key-usage",
+    "policy",
+    "explicit-policy",
+    "policy-mapping",
+    "inhibit-any-policy",
+    "name-constraints",
+    "revocation",
+    "delta-crl",
 ];
 
-/// Applicable entries that give the PKITS verdict. Raise it when a feature is added; a drop
-/// is a regression.
-const EXPECTED_PASSES: usize = 44;
+/// Per section: (applicable and passing, not applicable). A change either way fails the test:
+/// raise a count when a feature is added; a drop is a regression.
+const EXPECTED: [(&str, usize, usize); 16] = [
+    ("4.1", 3, 3),
+    ("4.2", 8, 0),
+    ("4.3", 11, 0),
+    ("4.4", 21, 0),
+    ("4.5", 8, 0),
+    ("4.6", 17, 0),
+    ("4.7", 5, 0),
+    ("4.8", 35, 0),
+    ("4.9", 8, 0),
+    ("4.10", 23, 0),
+    ("4.11", 11, 0),
+    ("4.12", 11, 0),
+    ("4.13", 38, 0),
+    ("4.14", 35, 0),
+    ("4.15", 10, 0),
+    ("4.16", 2, 0),
+];
 
 #[derive(Debug, Deserialize)]
 struct Entry {
@@ -37,8 +70,45 @@ struct Entry {
     certs: Vec<String>,
     #[serde(default)]
     crl_signer_certs: Vec<String>,
+    crls: Vec<String>,
     expected: String,
     needs: Vec<String>,
+    #[serde(default)]
+    settings: Settings,
+    #[serde(default)]
+    user_constrained_policy_set: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct Settings {
+    initial_policy_set: Option<Vec<String>>,
+    #[serde(default)]
+    initial_explicit_policy: bool,
+    #[serde(default)]
+    initial_policy_mapping_inhibit: bool,
+    #[serde(default)]
+    initial_any_policy_inhibit: bool,
+}
+
+fn oid(text: &str) -> ObjectIdentifier {
+    ObjectIdentifier::from_str(text).unwrap()
+}
+
+/// The options of an entry: shell model, no rights, its settings, its CRLs required.
+fn options_for(entry: &Entry, crls: CrlSet) -> VerifyOptions {
+    let settings = &entry.settings;
+    let mut options = VerifyOptions::new()
+        .with_model(ValidationModel::Shell)
+        .with_purpose(Purpose::Any)
+        .with_initial_explicit_policy(settings.initial_explicit_policy)
+        .with_initial_policy_mapping_inhibit(settings.initial_policy_mapping_inhibit)
+        .with_initial_any_policy_inhibit(settings.initial_any_policy_inhibit)
+        .with_revocation_policy(RevocationPolicy::RequireCurrent(Arc::new(crls)));
+    if let Some(set) = &settings.initial_policy_set {
+        options = options.with_initial_policy_set(set.iter().map(|p| oid(p)));
+    }
+    options
 }
 
 fn vectors_dir() -> Option<PathBuf> {
@@ -72,9 +142,9 @@ fn nist_pkits() {
     let read = |name: &str| -> Result<Cert, ChainError> {
         Cert::from_der(&std::fs::read(dir.join("certs").join(name)).unwrap())
     };
-    let options = VerifyOptions::new()
-        .with_model(ValidationModel::Shell)
-        .with_purpose(Purpose::Any);
+    let read_crl = |name: &str| -> Result<Crl, ChainError> {
+        Crl::from_der(&std::fs::read(dir.join("crls").join(name)).unwrap())
+    };
     let at = datetime!(2011-04-15 00:00 UTC);
 
     let mut sections: BTreeMap<(u32, u32), Tally> = BTreeMap::new();
@@ -107,26 +177,67 @@ fn nist_pkits() {
                 .chain(&entry.crl_signer_certs)
                 .map(|name| read(name))
                 .collect::<Result<Vec<_>, _>>()?;
-            verify_path(&read(leaf)?, &pool, &anchors, at, &options)
+            let crls = entry
+                .crls
+                .iter()
+                .map(|name| read_crl(name))
+                .collect::<Result<CrlSet, _>>()?;
+            verify_path(&read(leaf)?, &pool, &anchors, at, &options_for(entry, crls))
         })();
-        let valid = result.is_ok();
         let outcome = match &result {
-            Ok(_) => "valid".to_owned(),
+            Ok(path) => {
+                let policies: Vec<String> = path
+                    .user_constrained_policies()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                format!(
+                    "valid, user-constrained policies {{{}}}",
+                    policies.join(", ")
+                )
+            }
             Err(e) => format!("invalid: {e}"),
         };
-        if valid == (entry.expected == "valid") {
+        let verdict_ok = result.is_ok() == (entry.expected == "valid");
+        // The policies a valid path ends with must be those PKITS (as Chromium) expects.
+        let policies_ok = match (&result, &entry.user_constrained_policy_set) {
+            (Ok(path), Some(expected)) => {
+                let got: Vec<String> = path
+                    .user_constrained_policies()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                let mut expected = expected.clone();
+                expected.sort();
+                let mut got_sorted = got.clone();
+                got_sorted.sort();
+                expected == got_sorted
+            }
+            _ => true,
+        };
+        if verdict_ok && policies_ok {
             tally.passed += 1;
             println!("pass {} {}: {outcome}", entry.case_id, entry.name);
         } else {
             tally.failed += 1;
+            let expected = match &entry.user_constrained_policy_set {
+                Some(set) if entry.expected == "valid" => {
+                    format!("valid with policies {{{}}}", set.join(", "))
+                }
+                _ => entry.expected.clone(),
+            };
+            println!(
+                "FAIL {} {}: expected {expected}, got {outcome}",
+                entry.case_id, entry.name
+            );
             failures.push(format!(
-                "{} {}: expected {}, got {outcome}",
-                entry.case_id, entry.name, entry.expected
+                "{} {}: expected {expected}, got {outcome}",
+                entry.case_id, entry.name
             ));
         }
     }
 
-    println!("\nPKITS at 2011-04-15T00:00:00Z, shell model, rights checks off:");
+    println!("\nPKITS at 2011-04-15T00:00:00Z, shell model, rights checks off, CRLs required:");
     println!("| section | applicable, passed | failed | not applicable |");
     let (mut passed, mut not_applicable) = (0, 0);
     for tally in sections.values() {
@@ -153,7 +264,15 @@ fn nist_pkits() {
         "PKITS failures:\n{}",
         failures.join("\n")
     );
-    assert_eq!(passed, EXPECTED_PASSES, "applicable and passing");
+    let counts: Vec<(String, usize, usize)> = sections
+        .iter()
+        .map(|((major, minor), t)| (format!("{major}.{minor}"), t.passed, t.not_applicable))
+        .collect();
+    let expected: Vec<(String, usize, usize)> = EXPECTED
+        .iter()
+        .map(|(s, p, n)| ((*s).to_owned(), *p, *n))
+        .collect();
+    assert_eq!(counts, expected, "per section: (passed, not applicable)");
     assert_eq!(passed + not_applicable, entries.len());
 }
 

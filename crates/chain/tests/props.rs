@@ -103,3 +103,48 @@ proptest! {
         }
     }
 }
+
+/// A root list revoking one certificate, and the authority's empty list, as DER.
+static CRL_SEEDS: LazyLock<(Vec<u8>, rms_chain::Crl)> = LazyLock::new(|| {
+    use crate::revocation::{LISTED, PKI, REVOKED, serial_of};
+    let entry = rms_cert::RevokedEntry::new(
+        serial_of(&PKI.licensing),
+        REVOKED,
+        rms_cert::RevocationReason::Superseded,
+    );
+    let next = LISTED + time::Duration::days(60);
+    let root = PKI.root.issue_crl(&[entry], 7, LISTED, next).unwrap();
+    let authority = PKI.authority.issue_crl(&[], 1, LISTED, next).unwrap();
+    (
+        root.to_der().unwrap(),
+        rms_chain::Crl::from_revocation_list(&authority).unwrap(),
+    )
+});
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Mutated revocation lists that still decode are used under `RequireCurrent` without
+    /// panicking; arbitrary bytes are refused or read.
+    #[test]
+    fn mutated_revocation_lists_never_panic(
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..5),
+        noise in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        use crate::revocation::{CHECKED, PKI, anchors, cert};
+        let _ = rms_chain::Crl::from_der(&noise);
+        let (root_der, authority) = &*CRL_SEEDS;
+        let mut bytes = root_der.clone();
+        for (at, value) in &edits {
+            let i = at.index(bytes.len());
+            bytes[i] = *value;
+        }
+        if let Ok(crl) = rms_chain::Crl::from_der(&bytes) {
+            let crls: rms_chain::CrlSet = [authority.clone(), crl].into_iter().collect();
+            let options = VerifyOptions::new().with_revocation_policy(
+                rms_chain::RevocationPolicy::RequireCurrent(std::sync::Arc::new(crls)),
+            );
+            let _ = verify_path(&cert(&PKI.licensing), &[cert(&PKI.root)], &anchors(), CHECKED, &options);
+        }
+    }
+}

@@ -20,23 +20,23 @@ use x509_cert::ext::pkix::KeyUsages;
 use crate::common::{Key, Spec};
 
 /// When the root and licensing SLCs are issued (valid for a year).
-const ENROLLED: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
+pub(crate) const ENROLLED: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
 /// A license signed before the revocation.
-const BEFORE: OffsetDateTime = datetime!(2030-03-01 00:00 UTC);
+pub(crate) const BEFORE: OffsetDateTime = datetime!(2030-03-01 00:00 UTC);
 /// The revocation time.
-const REVOKED: OffsetDateTime = datetime!(2030-04-01 00:00 UTC);
+pub(crate) const REVOKED: OffsetDateTime = datetime!(2030-04-01 00:00 UTC);
 /// A license (or SLC) signed after the revocation.
-const AFTER: OffsetDateTime = datetime!(2030-05-01 00:00 UTC);
+pub(crate) const AFTER: OffsetDateTime = datetime!(2030-05-01 00:00 UTC);
 /// When the lists are issued.
-const LISTED: OffsetDateTime = datetime!(2030-05-02 00:00 UTC);
+pub(crate) const LISTED: OffsetDateTime = datetime!(2030-05-02 00:00 UTC);
 /// When things are verified.
-const CHECKED: OffsetDateTime = datetime!(2030-06-15 00:00 UTC);
+pub(crate) const CHECKED: OffsetDateTime = datetime!(2030-06-15 00:00 UTC);
 
 fn signer(i: usize) -> Arc<RsaSigner> {
     let Key::Rsa(key) = Key::rsa(i) else {
         unreachable!()
     };
-    Arc::new(RsaSigner::from_private_key(key).unwrap())
+    Arc::new(RsaSigner::from_pkcs8_der(&crate::common::pkcs8(&key)).unwrap())
 }
 
 fn request(name: &str, role: ServerRole, signer: &RsaSigner) -> rms_cert::CheckedRequest {
@@ -50,15 +50,15 @@ fn request(name: &str, role: ServerRole, signer: &RsaSigner) -> rms_cert::Checke
 
 /// Authority -> root SLC -> licensing SLC (keys 0, 1, 2), and licenses the licensing server
 /// signed before and after [`REVOKED`].
-struct Lifecycle {
-    authority: Issuer,
-    root: Issuer,
-    licensing: Issuer,
-    before: SignedLicense,
-    after: SignedLicense,
+pub(crate) struct Lifecycle {
+    pub(crate) authority: Issuer,
+    pub(crate) root: Issuer,
+    pub(crate) licensing: Issuer,
+    pub(crate) before: SignedLicense,
+    pub(crate) after: SignedLicense,
 }
 
-static PKI: LazyLock<Lifecycle> = LazyLock::new(|| {
+pub(crate) static PKI: LazyLock<Lifecycle> = LazyLock::new(|| {
     let authority = Issuer::create_authority(
         "CN=Lifecycle Authority,O=RMS Test".parse().unwrap(),
         signer(0),
@@ -102,15 +102,15 @@ static PKI: LazyLock<Lifecycle> = LazyLock::new(|| {
     }
 });
 
-fn cert(issuer: &Issuer) -> Cert {
+pub(crate) fn cert(issuer: &Issuer) -> Cert {
     Cert::from_certificate(issuer.certificate()).unwrap()
 }
 
-fn serial_of(issuer: &Issuer) -> SerialNumber {
+pub(crate) fn serial_of(issuer: &Issuer) -> SerialNumber {
     SerialNumber::from_x509(issuer.certificate().tbs_certificate().serial_number()).unwrap()
 }
 
-fn anchors() -> TrustAnchors {
+pub(crate) fn anchors() -> TrustAnchors {
     TrustAnchors::from(TrustAnchor::new(cert(&PKI.authority)))
 }
 

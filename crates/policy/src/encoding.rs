@@ -33,11 +33,13 @@ pub fn to_generalized_time(t: OffsetDateTime) -> Result<GeneralizedTime, PolicyE
 }
 
 /// Reads an X.509 time back into a UTC `OffsetDateTime`.
+#[must_use]
 pub fn from_x509_time(t: &Time) -> OffsetDateTime {
     from_der_datetime(t.to_date_time())
 }
 
 /// Reads a GeneralizedTime back into a UTC `OffsetDateTime`.
+#[must_use]
 pub fn from_generalized_time(t: &GeneralizedTime) -> OffsetDateTime {
     from_der_datetime(t.to_date_time())
 }

@@ -36,21 +36,25 @@ impl Validity {
     }
 
     /// First instant of validity.
+    #[must_use]
     pub fn not_before(&self) -> OffsetDateTime {
         self.not_before
     }
 
     /// Last instant of validity.
+    #[must_use]
     pub fn not_after(&self) -> OffsetDateTime {
         self.not_after
     }
 
     /// Whether `at` lies inside the window widened by `skew` on both sides.
+    #[must_use]
     pub fn contains(&self, at: OffsetDateTime, skew: Duration) -> bool {
         self.position(at, skew) == WindowPosition::Inside
     }
 
     /// Where `at` lies relative to the window widened by `skew` on both sides.
+    #[must_use]
     pub fn position(&self, at: OffsetDateTime, skew: Duration) -> WindowPosition {
         let skew = skew.abs();
         if at < self.not_before.saturating_sub(skew) {
@@ -63,6 +67,7 @@ impl Validity {
     }
 
     /// Time left until `not_after`, negative once expired.
+    #[must_use]
     pub fn remaining(&self, at: OffsetDateTime) -> Duration {
         self.not_after - at
     }
@@ -126,6 +131,7 @@ pub enum RenewalStatus {
 
 impl RenewalStatus {
     /// Whether a renewal request for the certificate may be granted in this state.
+    #[must_use]
     pub fn renewable(self) -> bool {
         matches!(
             self,
@@ -168,6 +174,7 @@ impl Default for ValidityPolicy {
 
 impl ValidityPolicy {
     /// The lifetime this policy gives to `item`.
+    #[must_use]
     pub fn lifetime(&self, item: Issued) -> Lifetime {
         match item {
             Issued::EnrollmentAuthority => self.authority,
@@ -186,6 +193,7 @@ impl ValidityPolicy {
     }
 
     /// Where an SLC with window `slc` stands at `at` with respect to renewal.
+    #[must_use]
     pub fn renewal_status(&self, slc: &Validity, at: OffsetDateTime) -> RenewalStatus {
         if at < slc.not_before() {
             return RenewalStatus::NotYetValid;

@@ -37,6 +37,12 @@ fn new_rsa_2048() -> rsa::PrivateKey {
 }
 
 /// A fresh RSA key of `bits` bits.
+/// The key as PKCS#8 DER, for rms-cert's signer.
+pub fn pkcs8(key: &rsa::PrivateKey) -> Vec<u8> {
+    use rsa::pkcs8::EncodePrivateKey;
+    key.to_pkcs8_der().unwrap().as_bytes().to_vec()
+}
+
 pub fn new_rsa(bits: usize) -> rsa::PrivateKey {
     let mut rng = getrandom::rand_core::UnwrapErr(getrandom::SysRng);
     rsa::PrivateKey::new(&mut rng, bits).unwrap()
@@ -284,7 +290,12 @@ impl Spec {
             extensions.push(rights.to_extension().unwrap());
         }
         extensions.extend(self.extra.iter().cloned());
-        let subject = Name::from_str(&self.subject).unwrap();
+        // An empty string is the empty name (RFC 4514 text cannot spell it).
+        let subject = if self.subject.is_empty() {
+            Name::default()
+        } else {
+            Name::from_str(&self.subject).unwrap()
+        };
         let issuer = Name::from_str(self.issuer.as_deref().unwrap_or(&self.subject)).unwrap();
         let profile = Profile {
             subject,
