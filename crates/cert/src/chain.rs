@@ -34,28 +34,33 @@ impl Chain {
     }
 
     /// The leaf: the certificate the chain is for.
+    #[must_use]
     pub fn leaf(&self) -> &Certificate {
         // `new` refuses an empty list, so there is always a first certificate.
         &self.0[0]
     }
 
     /// The last certificate (the trust anchor when the chain is complete).
+    #[must_use]
     pub fn anchor(&self) -> &Certificate {
         let last = self.0.len() - 1;
         &self.0[last]
     }
 
     /// Every certificate, leaf first.
+    #[must_use]
     pub fn certificates(&self) -> &[Certificate] {
         &self.0
     }
 
     /// Number of certificates.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Always false: a chain has at least one certificate.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -261,57 +261,68 @@ impl RevocationList {
     }
 
     /// The revoked certificates, in the order listed.
+    #[must_use]
     pub fn entries(&self) -> &[RevokedEntry] {
         &self.entries
     }
 
     /// The entry for `serial`, if the list revokes it.
+    #[must_use]
     pub fn entry(&self, serial: &SerialNumber) -> Option<&RevokedEntry> {
         self.entries.iter().find(|e| e.serial == *serial)
     }
 
     /// When the list was issued.
+    #[must_use]
     pub fn this_update(&self) -> OffsetDateTime {
         self.this_update
     }
 
     /// When the next list is due; after it this one is stale.
+    #[must_use]
     pub fn next_update(&self) -> OffsetDateTime {
         self.next_update
     }
 
     /// The list's number: a later list of the same issuer has a larger one.
+    #[must_use]
     pub fn crl_number(&self) -> u64 {
         self.crl_number
     }
 
     /// The issuer's name.
+    #[must_use]
     pub fn issuer(&self) -> &Name {
         &self.crl.tbs_cert_list.issuer
     }
 
     /// The authorityKeyIdentifier's key identifier, when present: the subject key identifier of
     /// the certificate whose key signed the list.
+    #[must_use]
     pub fn authority_key_id(&self) -> Option<&[u8]> {
         self.authority_key_id.as_deref()
     }
 
     /// The signature algorithm.
+    #[must_use]
     pub fn signature_algorithm(&self) -> &AlgorithmIdentifierOwned {
         &self.crl.signature_algorithm
     }
 
     /// The signature value (checked at decoding to be whole octets).
+    #[must_use]
     pub fn signature(&self) -> &[u8] {
         self.crl.signature.as_bytes().unwrap_or_default()
     }
 
     /// The DER of the TBSCertList exactly as received: what the signature covers.
+    #[must_use]
     pub fn tbs_der(&self) -> &[u8] {
         &self.tbs_der
     }
 
     /// The decoded X.509 structure.
+    #[must_use]
     pub fn as_certificate_list(&self) -> &CertificateList {
         &self.crl
     }

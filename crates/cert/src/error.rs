@@ -11,19 +11,19 @@ use crate::{Right, RightsError, ServerRole};
 #[non_exhaustive]
 pub enum CertError {
     /// An enrollment request is not acceptable.
-    #[error("enrollment request refused: {0}")]
+    #[error(transparent)]
     Request(#[from] RequestError),
     /// A license is not well formed.
-    #[error("license refused: {0}")]
+    #[error(transparent)]
     License(#[from] LicenseError),
     /// The rights-granted extension could not be read or written.
-    #[error("rights: {0}")]
+    #[error(transparent)]
     Rights(#[from] RightsError),
     /// A validity window could not be computed or encoded.
-    #[error("validity policy: {0}")]
+    #[error(transparent)]
     Policy(#[from] rms_policy::PolicyError),
     /// Bytes that should hold `what` are not valid DER (or PEM).
-    #[error("{what} could not be decoded: {source}")]
+    #[error("{what} could not be decoded")]
     Decode {
         /// What was being decoded.
         what: &'static str,
@@ -39,7 +39,7 @@ pub enum CertError {
         extra: usize,
     },
     /// `what` could not be encoded.
-    #[error("{what} could not be encoded: {source}")]
+    #[error("{what} could not be encoded")]
     Encode {
         /// What was being encoded.
         what: &'static str,
@@ -60,6 +60,10 @@ pub enum CertError {
         /// The size asked for.
         bits: usize,
     },
+    /// The key backend failed: a token unavailable or refusing its PIN, a key that cannot do
+    /// what was asked. [`rms_keys::KeyError::is_unavailable`] tells an outage.
+    #[error(transparent)]
+    Keys(#[from] rms_keys::KeyError),
     /// The signer failed to sign.
     #[error("signing failed: {reason}")]
     Signing {
@@ -105,7 +109,10 @@ pub enum CertError {
     },
     /// The issuer's certificate is not valid at the issue time.
     #[error(
-        "issuer certificate {subject} is not valid at {at} (valid {not_before} to {not_after})"
+        "issuer certificate {subject} is not valid at {} (valid {} to {})",
+        rfc3339(at),
+        rfc3339(not_before),
+        rfc3339(not_after)
     )]
     IssuerNotValid {
         /// Subject of the issuer's certificate.
@@ -163,6 +170,12 @@ pub enum CertError {
     LicenseInput {
         /// Why.
         reason: &'static str,
+    },
+    /// A text that is not the name of a usage right.
+    #[error("unknown usage right {name:?} (known: view, edit, print, export, forward)")]
+    UnknownUsageRight {
+        /// The text.
+        name: String,
     },
     /// A text that is not a revocation reason we support.
     #[error(
@@ -434,6 +447,12 @@ fn hex(bytes: &[u8]) -> String {
     }
     let digits: String = trimmed.iter().map(|b| format!("{b:02x}")).collect();
     format!("0x{digits}")
+}
+
+/// `t` as RFC 3339, the form every message writes times in.
+fn rfc3339(t: &OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 #[cfg(test)]

@@ -159,6 +159,7 @@ impl Issuer {
     }
 
     /// The same issuer with another validity policy (lifetimes of what it issues).
+    #[must_use]
     pub fn with_policy(mut self, policy: ValidityPolicy) -> Self {
         self.policy = policy;
         self
@@ -250,46 +251,73 @@ impl Issuer {
     }
 
     /// What this issuer is.
+    #[must_use]
     pub fn kind(&self) -> IssuerKind {
         self.kind
     }
 
     /// The rights its certificate grants it (none for an authority).
+    #[must_use]
     pub fn rights(&self) -> Rights {
         self.rights
     }
 
     /// Its certificate.
+    #[must_use]
     pub fn certificate(&self) -> &Certificate {
         self.chain.leaf()
     }
 
     /// Its chain, its own certificate first.
+    #[must_use]
     pub fn chain(&self) -> &Chain {
         &self.chain
     }
 
     /// Its subject name.
+    #[must_use]
     pub fn subject(&self) -> &Name {
         self.certificate().tbs_certificate().subject()
     }
 
     /// The validity of its certificate.
+    #[must_use]
     pub fn validity(&self) -> Validity {
         self.validity
     }
 
     /// The policy that sets the lifetimes of what it issues.
+    #[must_use]
     pub fn policy(&self) -> &ValidityPolicy {
         &self.policy
     }
 
     /// Its signer.
+    #[must_use]
     pub fn signer(&self) -> &Arc<dyn Signer> {
         &self.signer
     }
 
     /// Its chain as licenses carry it.
+    /// Signs `body` exactly as given, with `issued_at` as its signing-time, without the checks
+    /// the `issue_*` functions make (the issuer's rights, its validity, the policy). For tools
+    /// that relay or re-sign licenses, and for tests of verifiers that need a license with
+    /// chosen contents; issuing code uses [`issue_publishing_license`](crate::issue_publishing_license)
+    /// and [`issue_use_license`](crate::issue_use_license).
+    pub fn sign_license(
+        &self,
+        body: &crate::LicenseBody,
+        issued_at: OffsetDateTime,
+    ) -> Result<crate::SignedLicense, CertError> {
+        crate::license_signed::sign(
+            body,
+            self.signer().as_ref(),
+            self.certificate(),
+            self.encoded_certificates(),
+            issued_at,
+        )
+    }
+
     pub(crate) fn encoded_certificates(&self) -> &EncodedCertificates {
         &self.encoded_certificates
     }

@@ -21,9 +21,11 @@
 //! - **Renewal requests** ([`RenewalRequest`]): a server asks for a new SLC with the same
 //!   identity, for its current key or a new one, signed with its current key;
 //!   [`RenewalRequest::verify`] returns the [`CheckedRenewal`] to issue it from.
-//! - **Signing** goes through the [`Signer`] trait; [`RsaSigner`] (the `rsa` crate,
-//!   sha256WithRSAEncryption) is the default, and keys go in and out as PKCS#8, in the clear or
-//!   encrypted with a passphrase.
+//! - **Keys** are `rms-keys`'s: signing goes through the [`Signer`] trait, which every
+//!   [`rms_keys::PrivateKey`] is (in memory through aws-lc-rs by default, or in a PKCS#11
+//!   token); [`RsaSigner`] is the software key with this crate's errors, PKCS#8 in and out, in
+//!   the clear or encrypted with a passphrase. Signature checks of requests go through
+//!   [`rms_keys::PublicKey`].
 //!
 //! Every time is passed in; nothing reads the clock. Validity windows come from
 //! [`rms_policy::ValidityPolicy`]. Decoding never panics; it does not verify signatures of
@@ -67,25 +69,29 @@
 
 #![forbid(unsafe_code)]
 
-pub use {der, rsa, spki, x509_cert};
+pub use {der, rms_keys, spki, x509_cert};
 
 pub use crate::chain::Chain;
 pub use crate::codec::{
     certificate_from_der, certificate_from_pem, certificate_to_der, certificate_to_pem,
 };
+pub use crate::content_revocations::{ContentRevocationList, RevokedContent, RevokedUseLicense};
 pub use crate::crl::RevocationList;
 pub use crate::error::{CertError, LicenseError, RequestError};
 pub use crate::issuer::{Issuer, IssuerKind};
 pub use crate::key::{KEY_SIZES, RsaSigner};
 pub use crate::license_body::{
-    Grant, LicenseBody, LicenseKind, PublishingLicense, UseLicense, WrappedKey,
+    Grant, LicenseBody, LicenseKind, MAX_USE_LICENSE_LIFETIME_SECONDS, PublishingLicense,
+    TemplateRef, UseLicense, WrappedKey,
 };
 pub use crate::license_issue::{
-    ContentPolicy, Grantee, MAX_CONTENT_KEY_LEN, MIN_CONTENT_KEY_LEN, RecipientKey,
+    ContentPolicy, Grantee, MAX_CONTENT_KEY_LEN, MIN_CONTENT_KEY_LEN, RecipientKey, UseTerms,
     issue_publishing_license, issue_use_license, issue_use_license_with_content_key,
-    oaep_sha256_algorithm, unwrap_content_key, wrap_content_key, wrap_content_key_to,
+    issue_use_license_with_terms, oaep_sha256_algorithm, unwrap_content_key, wrap_content_key,
+    wrap_content_key_to,
 };
 pub use crate::license_signed::{SignedLicense, SignerView};
+pub use crate::profile::key_identifier;
 pub use crate::renewal::{CheckedRenewal, RenewalRequest};
 pub use crate::request::{CheckedRequest, EnrollmentRequest};
 pub use crate::revocation::{RevocationReason, RevokedEntry};
@@ -93,12 +99,16 @@ pub use crate::rights::{Right, Rights, RightsError};
 pub use crate::serial::SerialNumber;
 pub use crate::server::{ServerId, ServerIdentity, ServerRole};
 pub use crate::signer::Signer;
+pub use crate::template_list::{
+    ListedTemplate, MAX_DESCRIPTION_CHARS, TemplateGrant, TemplateList,
+};
 pub use crate::usage::{UsageRight, UsageRights};
 
 pub mod oid;
 
 mod chain;
 mod codec;
+mod content_revocations;
 mod crl;
 mod error;
 mod issuer;
@@ -115,5 +125,6 @@ mod rights;
 mod serial;
 mod server;
 mod signer;
+mod template_list;
 mod usage;
 mod verify;

@@ -42,24 +42,78 @@ impl Grant {
     }
 
     /// The same grant, ending at `expires` (whole seconds, UTC).
+    #[must_use]
     pub fn with_expiry(mut self, expires: OffsetDateTime) -> Self {
         self.expires = Some(whole_seconds(expires));
         self
     }
 
     /// Who the grant is for.
+    #[must_use]
     pub fn principal(&self) -> &str {
         &self.principal
     }
 
     /// The rights granted.
+    #[must_use]
     pub fn rights(&self) -> UsageRights {
         self.rights
     }
 
     /// When the grant ends, if before the license does.
+    #[must_use]
     pub fn expires(&self) -> Option<OffsetDateTime> {
         self.expires
+    }
+}
+
+/// Longest use-license lifetime a template may set, in seconds (seven years of 366 days).
+pub const MAX_USE_LICENSE_LIFETIME_SECONDS: u64 = 7 * 366 * 86_400;
+
+/// The rights policy template a publishing license was made from: its id, and how long a use
+/// license issued from the publishing license lasts (copied from the template when it was
+/// published, so that changing the template later changes nothing already issued).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRef {
+    id: String,
+    use_license_lifetime: Option<time::Duration>,
+}
+
+impl TemplateRef {
+    /// The template `id` (1 to 256 characters, no control characters); use licenses last
+    /// `use_license_lifetime` (whole seconds, 1 s to seven years) or, when `None`, the issuer's
+    /// license lifetime.
+    pub fn new(id: &str, use_license_lifetime: Option<time::Duration>) -> Result<Self, CertError> {
+        check_text(id).map_err(|reason| CertError::LicenseInput { reason })?;
+        if let Some(lifetime) = use_license_lifetime {
+            check_lifetime(lifetime.whole_seconds())
+                .map_err(|reason| CertError::LicenseInput { reason })?;
+        }
+        Ok(Self {
+            id: id.to_owned(),
+            use_license_lifetime: use_license_lifetime
+                .map(|d| time::Duration::seconds(d.whole_seconds())),
+        })
+    }
+
+    /// The template's id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// How long a use license lasts, when the template says.
+    #[must_use]
+    pub fn use_license_lifetime(&self) -> Option<time::Duration> {
+        self.use_license_lifetime
+    }
+}
+
+/// A use-license lifetime in seconds: positive and at most seven years.
+pub(crate) fn check_lifetime(seconds: i64) -> Result<u64, &'static str> {
+    match u64::try_from(seconds) {
+        Ok(s) if (1..=MAX_USE_LICENSE_LIFETIME_SECONDS).contains(&s) => Ok(s),
+        _ => Err("a use-license lifetime is 1 second to 7 years"),
     }
 }
 
@@ -90,16 +144,19 @@ impl WrappedKey {
     }
 
     /// The key-encryption algorithm (id-RSAES-OAEP with SHA-256 parameters).
+    #[must_use]
     pub fn algorithm(&self) -> &AlgorithmIdentifierOwned {
         &self.algorithm
     }
 
     /// Key identifier of the public key the content key is encrypted to.
+    #[must_use]
     pub fn recipient_key_id(&self) -> &[u8] {
         self.recipient_key_id.as_bytes()
     }
 
     /// The encrypted content key.
+    #[must_use]
     pub fn encrypted_key(&self) -> &[u8] {
         self.encrypted_key.as_bytes()
     }
@@ -115,36 +172,49 @@ pub struct PublishingLicense {
     pub(crate) content_id: String,
     pub(crate) grants: Vec<Grant>,
     pub(crate) content_key: WrappedKey,
+    pub(crate) template: Option<TemplateRef>,
 }
 
 impl PublishingLicense {
     /// The license's serial number.
+    #[must_use]
     pub fn serial(&self) -> &SerialNumber {
         &self.serial
     }
     /// The issuer: subject of the licensing SLC that signed it.
+    #[must_use]
     pub fn issuer(&self) -> &Name {
         &self.issuer
     }
     /// Issue time to expiry.
+    #[must_use]
     pub fn validity(&self) -> Validity {
         self.validity
     }
     /// The protected content's id.
+    #[must_use]
     pub fn content_id(&self) -> &str {
         &self.content_id
     }
     /// The rights policy: who may do what.
+    #[must_use]
     pub fn grants(&self) -> &[Grant] {
         &self.grants
     }
     /// The grant for `principal`, if any.
+    #[must_use]
     pub fn grant_for(&self, principal: &str) -> Option<&Grant> {
         self.grants.iter().find(|g| g.principal == principal)
     }
     /// The content key, encrypted to the licensing cluster's key.
+    #[must_use]
     pub fn content_key(&self) -> &WrappedKey {
         &self.content_key
+    }
+    /// The rights policy template the license was made from, if any.
+    #[must_use]
+    pub fn template(&self) -> Option<&TemplateRef> {
+        self.template.as_ref()
     }
 }
 
@@ -165,38 +235,47 @@ pub struct UseLicense {
 
 impl UseLicense {
     /// The license's serial number.
+    #[must_use]
     pub fn serial(&self) -> &SerialNumber {
         &self.serial
     }
     /// The issuer: subject of the licensing SLC that signed it.
+    #[must_use]
     pub fn issuer(&self) -> &Name {
         &self.issuer
     }
     /// Issue time to expiry.
+    #[must_use]
     pub fn validity(&self) -> Validity {
         self.validity
     }
     /// Serial number of the publishing license it was issued from.
+    #[must_use]
     pub fn publishing_license_serial(&self) -> &SerialNumber {
         &self.publishing_license_serial
     }
     /// The protected content's id.
+    #[must_use]
     pub fn content_id(&self) -> &str {
         &self.content_id
     }
     /// The grantee's principal identifier.
+    #[must_use]
     pub fn principal(&self) -> &str {
         &self.principal
     }
     /// The grantee's public key.
+    #[must_use]
     pub fn grantee_key(&self) -> &SubjectPublicKeyInfoOwned {
         &self.grantee_key
     }
     /// The rights granted.
+    #[must_use]
     pub fn rights(&self) -> UsageRights {
         self.rights
     }
     /// The content key, encrypted to the grantee's key.
+    #[must_use]
     pub fn content_key(&self) -> &WrappedKey {
         &self.content_key
     }
@@ -210,6 +289,10 @@ pub enum LicenseBody {
     Publishing(PublishingLicense),
     /// A use license.
     Use(UseLicense),
+    /// The list of a licensing cluster's rights policy templates.
+    TemplateList(crate::TemplateList),
+    /// The list of the content and use licenses a licensing cluster revoked.
+    ContentRevocations(crate::ContentRevocationList),
 }
 
 /// The kind of a license.
@@ -220,32 +303,46 @@ pub enum LicenseKind {
     Publishing,
     /// A use license (`eContentType` [`oid::USE_LICENSE`](crate::oid::USE_LICENSE)).
     Use,
+    /// A template list (`eContentType` [`oid::TEMPLATE_LIST`](crate::oid::TEMPLATE_LIST)).
+    TemplateList,
+    /// A list of revoked content (`eContentType`
+    /// [`oid::CONTENT_REVOCATIONS`](crate::oid::CONTENT_REVOCATIONS)).
+    ContentRevocations,
 }
 
 impl LicenseKind {
     /// The CMS eContentType of this kind.
+    #[must_use]
     pub fn content_type(self) -> const_oid::ObjectIdentifier {
         match self {
             LicenseKind::Publishing => crate::oid::PUBLISHING_LICENSE,
             LicenseKind::Use => crate::oid::USE_LICENSE,
+            LicenseKind::TemplateList => crate::oid::TEMPLATE_LIST,
+            LicenseKind::ContentRevocations => crate::oid::CONTENT_REVOCATIONS,
         }
     }
 }
 
 impl LicenseBody {
     /// The kind.
+    #[must_use]
     pub fn kind(&self) -> LicenseKind {
         match self {
             LicenseBody::Publishing(_) => LicenseKind::Publishing,
             LicenseBody::Use(_) => LicenseKind::Use,
+            LicenseBody::TemplateList(_) => LicenseKind::TemplateList,
+            LicenseBody::ContentRevocations(_) => LicenseKind::ContentRevocations,
         }
     }
 
     /// Issue time to expiry.
+    #[must_use]
     pub fn validity(&self) -> Validity {
         match self {
             LicenseBody::Publishing(l) => l.validity,
             LicenseBody::Use(l) => l.validity,
+            LicenseBody::TemplateList(l) => l.validity,
+            LicenseBody::ContentRevocations(l) => l.validity,
         }
     }
 
@@ -258,6 +355,8 @@ impl LicenseBody {
         match self {
             LicenseBody::Publishing(l) => RawPublishing::from_typed(l).map_err(encode)?.to_der(),
             LicenseBody::Use(l) => RawUse::from_typed(l).map_err(encode)?.to_der(),
+            LicenseBody::TemplateList(l) => l.to_raw().map_err(encode)?.to_der(),
+            LicenseBody::ContentRevocations(l) => l.to_raw().map_err(encode)?.to_der(),
         }
         .map_err(encode)
     }
@@ -275,6 +374,14 @@ impl LicenseBody {
                 .into_typed()
                 .map(LicenseBody::Publishing),
             LicenseKind::Use => strict::<RawUse>(der)?.into_typed().map(LicenseBody::Use),
+            LicenseKind::TemplateList => strict::<crate::template_list::RawTemplateList>(der)?
+                .into_typed()
+                .map(LicenseBody::TemplateList),
+            LicenseKind::ContentRevocations => {
+                strict::<crate::content_revocations::RawContentRevocationList>(der)?
+                    .into_typed()
+                    .map(LicenseBody::ContentRevocations)
+            }
         }
     }
 }
@@ -308,11 +415,11 @@ fn serial_of(value: &Uint) -> Result<SerialNumber, LicenseError> {
     })
 }
 
-fn gtime(t: OffsetDateTime) -> der::Result<GeneralizedTime> {
+pub(crate) fn gtime(t: OffsetDateTime) -> der::Result<GeneralizedTime> {
     to_generalized_time(t).map_err(|_| der::Error::from(der::ErrorKind::DateTime))
 }
 
-fn validity_of(
+pub(crate) fn validity_of(
     issued: &GeneralizedTime,
     expires: &GeneralizedTime,
 ) -> Result<Validity, LicenseError> {
@@ -325,12 +432,12 @@ fn validity_of(
     })
 }
 
-fn text(value: String) -> Result<String, LicenseError> {
+pub(crate) fn text(value: String) -> Result<String, LicenseError> {
     check_text(&value).map_err(|reason| LicenseError::InvalidBody { reason })?;
     Ok(value)
 }
 
-fn version(value: u64) -> Result<(), LicenseError> {
+pub(crate) fn version(value: u64) -> Result<(), LicenseError> {
     if value == VERSION_1 {
         Ok(())
     } else {
@@ -347,6 +454,13 @@ struct RawGrant {
 }
 
 #[derive(Sequence)]
+struct RawTemplateRef {
+    id: String,
+    #[asn1(optional = "true")]
+    use_license_lifetime: Option<u64>,
+}
+
+#[derive(Sequence)]
 struct RawPublishing {
     version: u64,
     serial: Uint,
@@ -356,6 +470,9 @@ struct RawPublishing {
     content_id: String,
     grants: Vec<RawGrant>,
     content_key: WrappedKey,
+    // Absent unless made from a template: a license without one is encoded as before.
+    #[asn1(context_specific = "0", optional = "true", tag_mode = "IMPLICIT")]
+    template: Option<RawTemplateRef>,
 }
 
 impl RawPublishing {
@@ -379,6 +496,12 @@ impl RawPublishing {
                 })
                 .collect::<der::Result<_>>()?,
             content_key: l.content_key.clone(),
+            template: l.template.as_ref().map(|t| RawTemplateRef {
+                id: t.id.clone(),
+                use_license_lifetime: t
+                    .use_license_lifetime
+                    .and_then(|d| u64::try_from(d.whole_seconds()).ok()),
+            }),
         })
     }
 
@@ -416,6 +539,24 @@ impl RawPublishing {
             content_id: text(self.content_id)?,
             grants,
             content_key: self.content_key,
+            template: self.template.map(RawTemplateRef::into_typed).transpose()?,
+        })
+    }
+}
+
+impl RawTemplateRef {
+    fn into_typed(self) -> Result<TemplateRef, LicenseError> {
+        let lifetime = match self.use_license_lifetime {
+            None => None,
+            Some(seconds) => {
+                let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+                check_lifetime(seconds).map_err(|reason| LicenseError::InvalidBody { reason })?;
+                Some(time::Duration::seconds(seconds))
+            }
+        };
+        Ok(TemplateRef {
+            id: text(self.id)?,
+            use_license_lifetime: lifetime,
         })
     }
 }

@@ -2,13 +2,9 @@
 
 use std::sync::Arc;
 
-use der::asn1::Any;
-use getrandom::SysRng;
+use rms_keys::{PrivateKey, PublicKey};
 use rms_policy::{Issued, Validity};
-use rsa::PrivateKey;
-use rsa::pkcs1::RsaOaepParamsRef;
-use sha2::Sha256;
-use spki::{AlgorithmIdentifierOwned, DecodePublicKey, SubjectPublicKeyInfoOwned};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use time::OffsetDateTime;
 
 use crate::license_body::check_text;
@@ -16,7 +12,7 @@ use crate::license_signed::sign;
 use crate::profile::key_identifier;
 use crate::{
     CertError, Grant, Issuer, LicenseBody, PublishingLicense, Right, SerialNumber, SignedLicense,
-    UseLicense, WrappedKey,
+    TemplateRef, UsageRights, UseLicense, WrappedKey,
 };
 
 /// Shortest content key accepted, in octets (AES-128).
@@ -29,6 +25,7 @@ pub const MAX_CONTENT_KEY_LEN: usize = 64;
 pub struct ContentPolicy {
     content_id: String,
     grants: Vec<Grant>,
+    template: Option<TemplateRef>,
 }
 
 impl ContentPolicy {
@@ -55,15 +52,31 @@ impl ContentPolicy {
         Ok(Self {
             content_id: content_id.to_owned(),
             grants,
+            template: None,
         })
     }
 
+    /// The same policy, recorded as made from `template`.
+    #[must_use]
+    pub fn with_template(mut self, template: TemplateRef) -> Self {
+        self.template = Some(template);
+        self
+    }
+
+    /// The template the policy was made from, if any.
+    #[must_use]
+    pub fn template(&self) -> Option<&TemplateRef> {
+        self.template.as_ref()
+    }
+
     /// The content id.
+    #[must_use]
     pub fn content_id(&self) -> &str {
         &self.content_id
     }
 
     /// The grants.
+    #[must_use]
     pub fn grants(&self) -> &[Grant] {
         &self.grants
     }
@@ -92,11 +105,13 @@ impl Grantee {
     }
 
     /// The principal.
+    #[must_use]
     pub fn principal(&self) -> &str {
         &self.principal
     }
 
     /// Their public key.
+    #[must_use]
     pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
         self.key.public_key()
     }
@@ -108,22 +123,37 @@ impl Grantee {
 #[derive(Debug, Clone)]
 pub struct RecipientKey {
     spki: SubjectPublicKeyInfoOwned,
-    key: rsa::PublicKey,
+    key: Arc<PublicKey>,
     key_id: Vec<u8>,
 }
 
 impl RecipientKey {
     /// Parses `spki`, refusing anything but a usable RSA key.
     pub fn new(spki: SubjectPublicKeyInfoOwned) -> Result<Self, CertError> {
-        let der = der::Encode::to_der(&spki).map_err(|e| key_err("wrap")(e.to_string()))?;
-        let key = rsa::PublicKey::from_public_key_der(&der).map_err(|e| {
+        let key = PublicKey::from_spki(&spki).map_err(|e| {
             key_err("wrap")(format!("the recipient key is not a usable RSA key: {e}"))
         })?;
+        if !matches!(
+            key.kind(),
+            rms_keys::PublicKeyKind::Rsa {
+                pss_only: false,
+                ..
+            }
+        ) {
+            return Err(key_err("wrap")(
+                "the recipient key is not a usable RSA key: not rsaEncryption".to_owned(),
+            ));
+        }
         let key_id = key_identifier(&spki)?;
-        Ok(Self { spki, key, key_id })
+        Ok(Self {
+            spki,
+            key: Arc::new(key),
+            key_id,
+        })
     }
 
     /// The key as a SubjectPublicKeyInfo.
+    #[must_use]
     pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
         &self.spki
     }
@@ -140,16 +170,7 @@ impl Eq for RecipientKey {}
 /// The key-encryption algorithm of every wrapped content key: id-RSAES-OAEP with SHA-256 and
 /// MGF1-SHA-256, empty label (RFC 8017, parameters as RFC 4055 encodes them).
 pub fn oaep_sha256_algorithm() -> Result<AlgorithmIdentifierOwned, CertError> {
-    let params = Any::encode_from(&RsaOaepParamsRef::new::<Sha256>()).map_err(|source| {
-        CertError::Encode {
-            what: "RSA-OAEP parameters",
-            source,
-        }
-    })?;
-    Ok(AlgorithmIdentifierOwned {
-        oid: const_oid::db::rfc5912::ID_RSAES_OAEP,
-        parameters: Some(params),
-    })
+    Ok(rms_keys::oaep_sha256_identifier()?)
 }
 
 fn key_err(what: &'static str) -> impl Fn(String) -> CertError {
@@ -176,7 +197,7 @@ pub fn wrap_content_key_to(
     }
     let encrypted = recipient
         .key
-        .oaep_encrypt_with_rng::<Sha256, _>(&mut SysRng, content_key)
+        .encrypt_oaep_sha256(content_key)
         .map_err(|e| key_err("wrap")(e.to_string()))?;
     WrappedKey::new(
         oaep_sha256_algorithm()?,
@@ -185,26 +206,31 @@ pub fn wrap_content_key_to(
     )
 }
 
-/// Decrypts a wrapped content key with `key`. Refuses a key wrapped to another key (by key
-/// identifier) or with another algorithm.
-pub fn unwrap_content_key(key: &PrivateKey, wrapped: &WrappedKey) -> Result<Vec<u8>, CertError> {
+/// Decrypts a wrapped content key with `key` (in software or in a token). Refuses a key
+/// wrapped to another key (by key identifier) or with another algorithm; every way the
+/// ciphertext can be wrong gives the same error. A token that is unavailable gives
+/// [`CertError::Keys`] with [`rms_keys::KeyError::TokenUnavailable`].
+pub fn unwrap_content_key(
+    key: &dyn PrivateKey,
+    wrapped: &WrappedKey,
+) -> Result<Vec<u8>, CertError> {
     if *wrapped.algorithm() != oaep_sha256_algorithm()? {
         return Err(key_err("unwrap")(format!(
             "unsupported key-encryption algorithm {}",
             wrapped.algorithm().oid
         )));
     }
-    let public = rsa::PublicKey::from(key.clone());
-    let spki = SubjectPublicKeyInfoOwned::from_key(&public)
-        .map_err(|e| key_err("unwrap")(e.to_string()))?;
-    if key_identifier(&spki)? != wrapped.recipient_key_id() {
+    if key_identifier(&key.public_key())? != wrapped.recipient_key_id() {
         return Err(key_err("unwrap")(
             "the content key is encrypted to another key".to_owned(),
         ));
     }
-    let content_key = key
-        .oaep_decrypt::<Sha256>(wrapped.encrypted_key())
-        .map_err(|_| key_err("unwrap")("decryption failed".to_owned()))?;
+    let content_key =
+        key.decrypt_oaep_sha256(wrapped.encrypted_key())
+            .map_err(|err| match err {
+                rms_keys::KeyError::Decryption => key_err("unwrap")("decryption failed".to_owned()),
+                other => CertError::Keys(other),
+            })?;
     Ok(content_key.to_vec())
 }
 
@@ -233,6 +259,7 @@ pub fn issue_publishing_license(
         content_id: policy.content_id.clone(),
         grants: policy.grants.clone(),
         content_key: wrap_content_key(cluster_key, content_key)?,
+        template: policy.template.clone(),
     });
     sign(
         &body,
@@ -254,13 +281,54 @@ pub fn issue_publishing_license(
 /// publishing license is genuine is for the caller to verify first, with the chain crate.)
 pub fn issue_use_license(
     issuer: &Issuer,
-    cluster_key: &PrivateKey,
+    cluster_key: &dyn PrivateKey,
     publishing: &PublishingLicense,
     grantee: &Grantee,
     now: OffsetDateTime,
 ) -> Result<SignedLicense, CertError> {
     let content_key = unwrap_content_key(cluster_key, publishing.content_key())?;
     issue_use_license_with_content_key(issuer, publishing, &content_key, grantee, now)
+}
+
+/// What a use license gives its grantee, as the licensing server decided it: the rights, and
+/// the end of the grant they come from, if it has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UseTerms {
+    rights: UsageRights,
+    expires: Option<OffsetDateTime>,
+}
+
+impl UseTerms {
+    /// `rights` (never empty), ending at `expires` when given.
+    pub fn new(rights: UsageRights, expires: Option<OffsetDateTime>) -> Result<Self, CertError> {
+        if rights.is_empty() {
+            return Err(CertError::LicenseInput {
+                reason: "a use license must give at least one right",
+            });
+        }
+        Ok(Self { rights, expires })
+    }
+
+    /// The terms of `grant`.
+    #[must_use]
+    pub fn of_grant(grant: &Grant) -> Self {
+        Self {
+            rights: grant.rights(),
+            expires: grant.expires(),
+        }
+    }
+
+    /// The rights.
+    #[must_use]
+    pub fn rights(&self) -> UsageRights {
+        self.rights
+    }
+
+    /// When the grant they come from ends, if it does.
+    #[must_use]
+    pub fn expires(&self) -> Option<OffsetDateTime> {
+        self.expires
+    }
 }
 
 /// [`issue_use_license`] for a caller that already unwrapped the publishing license's content
@@ -273,18 +341,52 @@ pub fn issue_use_license_with_content_key(
     grantee: &Grantee,
     now: OffsetDateTime,
 ) -> Result<SignedLicense, CertError> {
-    issuer.require(Right::IssueUseLicense)?;
-    issuer.check_valid_at(now)?;
     let grant =
         publishing
             .grant_for(grantee.principal())
             .ok_or_else(|| CertError::GranteeNotInPolicy {
                 principal: grantee.principal().to_owned(),
             })?;
+    issue_use_license_with_terms(
+        issuer,
+        publishing,
+        content_key,
+        grantee,
+        &UseTerms::of_grant(grant),
+        now,
+    )
+}
+
+/// Issues a use license at `now` giving `grantee` exactly `terms` (the caller decided them:
+/// a grant to the grantee, to one of its groups, or a super user's every right), with the
+/// content key of `publishing` (`content_key`, already unwrapped) re-encrypted to the grantee.
+/// Expires at the earliest of the issuer's license lifetime, the end of the terms, the
+/// publishing license's expiry, and the use-license lifetime of the template the publishing
+/// license was made from.
+///
+/// Refuses terms or a publishing license already expired at `now`, and an issuer without the
+/// issue-use-license right or not valid at `now`.
+pub fn issue_use_license_with_terms(
+    issuer: &Issuer,
+    publishing: &PublishingLicense,
+    content_key: &[u8],
+    grantee: &Grantee,
+    terms: &UseTerms,
+    now: OffsetDateTime,
+) -> Result<SignedLicense, CertError> {
+    issuer.require(Right::IssueUseLicense)?;
+    issuer.check_valid_at(now)?;
     let lifetime = issuer.policy().validity(Issued::License, now)?;
     let mut end = lifetime.not_after().min(publishing.validity().not_after());
-    if let Some(grant_end) = grant.expires() {
-        end = end.min(grant_end);
+    if let Some(terms_end) = terms.expires {
+        end = end.min(terms_end);
+    }
+    if let Some(limit) = publishing
+        .template()
+        .and_then(TemplateRef::use_license_lifetime)
+        && let Some(limit_end) = lifetime.not_before().checked_add(limit)
+    {
+        end = end.min(limit_end);
     }
     let validity =
         Validity::new(lifetime.not_before(), end).map_err(|_| CertError::LicenseInput {
@@ -298,7 +400,7 @@ pub fn issue_use_license_with_content_key(
         content_id: publishing.content_id().to_owned(),
         principal: grantee.principal().to_owned(),
         grantee_key: grantee.public_key().clone(),
-        rights: grant.rights(),
+        rights: terms.rights,
         content_key: wrap_content_key_to(&grantee.key, content_key)?,
     });
     sign(

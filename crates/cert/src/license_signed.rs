@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use cms::builder::SignerInfoBuilder;
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use cms::content_info::ContentInfo;
-use cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerIdentifier};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5911::{ID_CONTENT_TYPE, ID_MESSAGE_DIGEST, ID_SIGNED_DATA, ID_SIGNING_TIME};
 use der::asn1::{Any, OctetString, SetOfVec};
@@ -17,12 +16,10 @@ use spki::AlgorithmIdentifierOwned;
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
-use x509_cert::builder::Builder;
 use x509_cert::name::Name;
 
 use crate::codec::{Strict, decode_strict, der_to_pem, pem_to_der};
 use crate::license_wire::{EncodedCertificates, signed_data_der};
-use crate::signer::{BuilderSigner, RawSignature};
 use crate::{CertError, LicenseBody, LicenseError, LicenseKind, Signer, oid};
 
 /// The PEM label of a CMS structure, as `openssl cms -outform PEM` writes it.
@@ -59,6 +56,9 @@ pub struct SignedLicense {
     der: Vec<u8>,
     body: LicenseBody,
     certificates: Arc<[Certificate]>,
+    /// SHA-256 of each carried certificate's DER as it was received (or made), in the order
+    /// of `certificates`: what verifiers look certificates they read before up by.
+    certificate_fingerprints: Arc<[[u8; 32]]>,
     signer: SignerView,
 }
 
@@ -95,6 +95,10 @@ impl SignedLicense {
             LicenseKind::Publishing
         } else if econtent_type == oid::USE_LICENSE {
             LicenseKind::Use
+        } else if econtent_type == oid::TEMPLATE_LIST {
+            LicenseKind::TemplateList
+        } else if econtent_type == oid::CONTENT_REVOCATIONS {
+            LicenseKind::ContentRevocations
         } else {
             return Err(LicenseError::UnknownContentType { oid: econtent_type }.into());
         };
@@ -182,10 +186,12 @@ impl SignedLicense {
             message_digest: message_digest.as_bytes().to_vec(),
             content,
         };
+        let certificate_fingerprints = carried_fingerprints(bytes, &certificates)?;
         Ok(Self {
             der: bytes.to_vec(),
             body,
             certificates: certificates.into(),
+            certificate_fingerprints,
             signer,
         })
     }
@@ -202,22 +208,31 @@ impl SignedLicense {
         Ok(self.der.clone())
     }
 
+    /// The license's DER, exactly as made or received, without copying it.
+    #[must_use]
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
     /// The license as PEM (`CMS`).
     pub fn to_pem(&self) -> Result<String, CertError> {
         der_to_pem(PEM_LABEL, &self.der, "license")
     }
 
     /// The typed body.
+    #[must_use]
     pub fn body(&self) -> &LicenseBody {
         &self.body
     }
 
     /// Publishing or use license.
+    #[must_use]
     pub fn kind(&self) -> LicenseKind {
         self.body.kind()
     }
 
     /// Issue time to expiry, from the body.
+    #[must_use]
     pub fn validity(&self) -> Validity {
         self.body.validity()
     }
@@ -225,11 +240,21 @@ impl SignedLicense {
     /// The certificates the SignedData carries, in the order they are encoded. DER sorts a
     /// SET OF, so this is not necessarily leaf first: build the path from the signer's
     /// issuer and serial number.
+    #[must_use]
     pub fn certificates(&self) -> &[Certificate] {
         &self.certificates
     }
 
+    /// SHA-256 of each certificate the SignedData carries, over its DER as received, in the
+    /// order of [`SignedLicense::certificates`]: a verifier that read a certificate before finds
+    /// it by this without encoding it again.
+    #[must_use]
+    pub fn certificate_fingerprints(&self) -> &[[u8; 32]] {
+        &self.certificate_fingerprints
+    }
+
     /// What signature verification needs.
+    #[must_use]
     pub fn signer(&self) -> &SignerView {
         &self.signer
     }
@@ -280,23 +305,47 @@ pub(crate) fn sign(
         issuer: leaf.tbs_certificate().issuer().clone(),
         serial_number: leaf.tbs_certificate().serial_number().clone(),
     });
-    let adapter = BuilderSigner::new(signer);
-    let mut signer_info = SignerInfoBuilder::new(sid, digest_algorithm.clone(), &econtent, None)
-        .map_err(|err| adapter.cms_error("license", err))?;
-    let time = to_x509_time(issued_at)?;
-    let mut values = SetOfVec::new();
-    values
-        .insert(Any::encode_from(&time).map_err(encode("signing-time"))?)
-        .map_err(encode("signing-time"))?;
-    signer_info
-        .add_signed_attribute(Attribute {
-            oid: ID_SIGNING_TIME,
-            values,
+    // The signed attributes (RFC 5652 §5.3): content-type, message-digest, signing-time, a
+    // DER SET OF (sorted by encoding), whose encoding with the SET tag is what is signed.
+    let message_digest = Sha256::digest(&body_der).to_vec();
+    let attribute = |oid, value: Any| -> Result<Attribute, CertError> {
+        Ok(Attribute {
+            oid,
+            values: SetOfVec::try_from(vec![value]).map_err(encode("signed attribute"))?,
         })
-        .map_err(|err| adapter.cms_error("license", err))?;
-    let signer_info = signer_info
-        .build::<_, RawSignature>(&adapter)
-        .map_err(|err| adapter.error("license", err))?;
+    };
+    let time = to_x509_time(issued_at)?;
+    let attributes = SetOfVec::try_from(vec![
+        attribute(
+            ID_CONTENT_TYPE,
+            Any::encode_from(&body.kind().content_type()).map_err(encode("content-type"))?,
+        )?,
+        attribute(
+            ID_MESSAGE_DIGEST,
+            Any::encode_from(
+                &OctetString::new(message_digest.clone()).map_err(encode("message-digest"))?,
+            )
+            .map_err(encode("message-digest"))?,
+        )?,
+        attribute(
+            ID_SIGNING_TIME,
+            Any::encode_from(&time).map_err(encode("signing-time"))?,
+        )?,
+    ])
+    .map_err(encode("signed attributes"))?;
+    let signed_attributes_der = attributes.to_der().map_err(encode("signed attributes"))?;
+    let signature = signer.sign(&signed_attributes_der)?;
+    let signature_algorithm = signer.algorithm();
+    let signer_info = SignerInfo {
+        // RFC 5652 §5.3: 1, because the signer is identified by issuerAndSerialNumber.
+        version: CmsVersion::V1,
+        sid,
+        digest_alg: digest_algorithm.clone(),
+        signed_attrs: Some(attributes),
+        signature_algorithm: signature_algorithm.clone(),
+        signature: OctetString::new(signature.clone()).map_err(encode("signature"))?,
+        unsigned_attrs: None,
+    };
     let mut digest_algorithms = SetOfVec::new();
     digest_algorithms
         .insert(digest_algorithm.clone())
@@ -304,23 +353,115 @@ pub(crate) fn sign(
     let der = signed_data_der(digest_algorithms, econtent, certificates, signer_info)?;
     // What decoding `der` would give, from the parts in hand (decoding the certificates again
     // costs more than anything here but the signature).
-    let (signed_attributes_der, signature) = adapter.take_signed().ok_or(CertError::Signing {
-        reason: "the CMS builder did not sign".into(),
-    })?;
     let signer_view = SignerView {
         issuer: leaf.tbs_certificate().issuer().clone(),
         serial: leaf.tbs_certificate().serial_number().clone(),
         digest_algorithm,
-        signature_algorithm: signer.algorithm(),
+        signature_algorithm,
         signature,
         signed_attributes_der,
-        message_digest: Sha256::digest(&body_der).to_vec(),
+        message_digest,
         content: body_der,
     };
     Ok(SignedLicense {
         der,
         body: body.clone(),
         certificates: certificates.sorted(),
+        certificate_fingerprints: certificates.fingerprints(),
         signer: signer_view,
     })
+}
+
+/// The fingerprints of the certificates a SignedData carries, over their octets in `der` (a
+/// ContentInfo that decoded into `certificates`): found by walking the DER to the
+/// `certificates [0] IMPLICIT SET OF` field, or, should that walk not find exactly as many
+/// X.509 certificates, over each certificate encoded again.
+fn carried_fingerprints(
+    der: &[u8],
+    certificates: &[Certificate],
+) -> Result<Arc<[[u8; 32]]>, CertError> {
+    if let Some(raw) = carried_certificate_octets(der)
+        && raw.len() == certificates.len()
+    {
+        return Ok(raw.iter().map(|c| Sha256::digest(c).into()).collect());
+    }
+    certificates
+        .iter()
+        .map(|c| {
+            c.to_der()
+                .map(|d| Sha256::digest(&d).into())
+                .map_err(|source| CertError::Encode {
+                    what: "certificate",
+                    source,
+                })
+        })
+        .collect()
+}
+
+/// The octets of each element of SignedData's `certificates` field in a ContentInfo, by a
+/// walk over DER headers (the structure was decoded and checked before this is called).
+fn carried_certificate_octets(der: &[u8]) -> Option<Vec<&[u8]>> {
+    let (content_info, _) = tlv(der, 0x30)?;
+    let (_content_type, rest) = tlv_any(content_info)?;
+    let (explicit, _) = tlv(rest, 0xa0)?;
+    let (signed_data, _) = tlv(explicit, 0x30)?;
+    let (_version, rest) = tlv_any(signed_data)?;
+    let (_digest_algorithms, rest) = tlv_any(rest)?;
+    let (_encap_content_info, rest) = tlv_any(rest)?;
+    let Some((mut set, _)) = tlv(rest, 0xa0) else {
+        return Some(Vec::new());
+    };
+    let mut found = Vec::new();
+    while !set.is_empty() {
+        let (whole, rest) = element(set)?;
+        if whole.first() != Some(&0x30) {
+            return None;
+        }
+        found.push(whole);
+        set = rest;
+    }
+    Some(found)
+}
+
+/// The content of the element of tag `tag` at the start of `input`, and what follows it.
+fn tlv(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    if input.first() != Some(&tag) {
+        return None;
+    }
+    tlv_any(input)
+}
+
+/// The content of the element at the start of `input` (one-octet tags only), and what follows.
+fn tlv_any(input: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (header, len) = header(input)?;
+    let end = header.checked_add(len)?;
+    Some((input.get(header..end)?, input.get(end..)?))
+}
+
+/// The whole element (header and content) at the start of `input`, and what follows.
+fn element(input: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (header, len) = header(input)?;
+    let end = header.checked_add(len)?;
+    Some((input.get(..end)?, input.get(end..)?))
+}
+
+/// The length of the header of the element at the start of `input`, and of its content.
+fn header(input: &[u8]) -> Option<(usize, usize)> {
+    let tag = *input.first()?;
+    if tag & 0x1f == 0x1f {
+        return None;
+    }
+    let first = *input.get(1)?;
+    if first < 0x80 {
+        return Some((2, usize::from(first)));
+    }
+    let count = usize::from(first & 0x7f);
+    if count == 0 || count > size_of::<usize>() {
+        return None;
+    }
+    let octets = input.get(2..2 + count)?;
+    let len = octets.iter().try_fold(0usize, |len, &b| {
+        len.checked_mul(256)?.checked_add(usize::from(b))
+    })?;
+    Some((2 + count, len))
 }

@@ -3,10 +3,12 @@
 //! Every license an issuer signs carries the same chain. Encoding it with each license (and
 //! sorting it, since a DER `SET OF` is sorted by encoding) cost more than anything else in a
 //! license but the signature, so an [`Issuer`](crate::Issuer) encodes and sorts its chain once
-//! and each license copies those octets. The result is byte for byte what `cms`'s
-//! `SignedDataBuilder` makes from the same parts (a test below checks it).
+//! and each license copies those octets. The result is byte for byte what encoding `cms`'s
+//! own `ContentInfo` and `SignedData` from the same parts gives (a test below checks it).
 
 use std::sync::Arc;
+
+use sha2::Digest;
 
 use cms::content_info::CmsVersion;
 use cms::signed_data::{
@@ -24,6 +26,8 @@ use crate::CertError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct EncodedCertificates {
     sorted: Arc<[Certificate]>,
+    /// SHA-256 of each certificate's DER, in the same order.
+    fingerprints: Arc<[[u8; 32]]>,
     contents: Vec<u8>,
 }
 
@@ -43,6 +47,10 @@ impl EncodedCertificates {
             .collect::<Result<Vec<_>, CertError>>()?;
         encoded.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(Self {
+            fingerprints: encoded
+                .iter()
+                .map(|(der, _)| sha2::Sha256::digest(der).into())
+                .collect(),
             contents: encoded
                 .iter()
                 .flat_map(|(der, _)| der.iter().copied())
@@ -54,6 +62,11 @@ impl EncodedCertificates {
     /// The certificates in the order a decoder of the license finds them.
     pub(crate) fn sorted(&self) -> Arc<[Certificate]> {
         self.sorted.clone()
+    }
+
+    /// SHA-256 of each certificate's DER, in the order of [`EncodedCertificates::sorted`].
+    pub(crate) fn fingerprints(&self) -> Arc<[[u8; 32]]> {
+        self.fingerprints.clone()
     }
 }
 
@@ -109,4 +122,84 @@ pub(crate) fn signed_data_der(
     }
     .to_der()
     .map_err(encode)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+    use cms::content_info::ContentInfo;
+    use cms::signed_data::{CertificateSet, SignedData, SignerIdentifier};
+    use der::asn1::{Any, OctetString, SetOfVec};
+    use spki::AlgorithmIdentifierOwned;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::{Issuer, RsaSigner};
+
+    #[test]
+    fn the_same_bytes_as_cms_own_types() {
+        let now = datetime!(2026-03-10 09:30 UTC);
+        let issuer = Issuer::create_authority(
+            "CN=Wire Test".parse().unwrap(),
+            Arc::new(RsaSigner::generate(2048).unwrap()),
+            rms_policy::ValidityPolicy::default(),
+            now,
+        )
+        .unwrap();
+        let chain = issuer.chain().certificates().to_vec();
+        let sha256 = AlgorithmIdentifierOwned {
+            oid: const_oid::db::rfc5912::ID_SHA_256,
+            parameters: None,
+        };
+        let digest_algorithms = SetOfVec::try_from(vec![sha256.clone()]).unwrap();
+        let econtent = EncapsulatedContentInfo {
+            econtent_type: crate::oid::USE_LICENSE,
+            econtent: Some(Any::new(Tag::OctetString, vec![1, 2, 3]).unwrap()),
+        };
+        let leaf = issuer.certificate().tbs_certificate();
+        let signer_info = SignerInfo {
+            version: CmsVersion::V1,
+            sid: SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+                issuer: leaf.issuer().clone(),
+                serial_number: leaf.serial_number().clone(),
+            }),
+            digest_alg: sha256,
+            signed_attrs: None,
+            signature_algorithm: rms_keys::rsa_pkcs1_sha256_identifier(),
+            signature: OctetString::new(vec![0x55; 256]).unwrap(),
+            unsigned_attrs: None,
+        };
+        let ours = signed_data_der(
+            digest_algorithms.clone(),
+            econtent.clone(),
+            &EncodedCertificates::new(&chain).unwrap(),
+            signer_info.clone(),
+        )
+        .unwrap();
+        let certificates = SetOfVec::try_from(
+            chain
+                .into_iter()
+                .map(CertificateChoices::Certificate)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let signed = SignedData {
+            version: CmsVersion::V3,
+            digest_algorithms,
+            encap_content_info: econtent,
+            certificates: Some(CertificateSet(certificates)),
+            crls: None,
+            signer_infos: SignerInfos::try_from(vec![signer_info]).unwrap(),
+        };
+        let theirs = ContentInfo {
+            content_type: const_oid::db::rfc5911::ID_SIGNED_DATA,
+            content: Any::encode_from(&signed).unwrap(),
+        }
+        .to_der()
+        .unwrap();
+        assert_eq!(ours, theirs);
+    }
 }

@@ -12,6 +12,8 @@
 //! | `ARC.1.3` | [`SERVER_ID`] | request and certificate extension: the server's identifier (a GUID) |
 //! | `ARC.2.1` | [`PUBLISHING_LICENSE`] | CMS content type: a publishing license body |
 //! | `ARC.2.2` | [`USE_LICENSE`] | CMS content type: a use license body |
+//! | `ARC.2.3` | [`TEMPLATE_LIST`] | CMS content type: a licensing cluster's rights policy templates |
+//! | `ARC.2.4` | [`CONTENT_REVOCATIONS`] | CMS content type: the content and use licenses a licensing cluster revoked |
 
 use const_oid::ObjectIdentifier;
 
@@ -36,6 +38,10 @@ pub const SERVER_ID: ObjectIdentifier = rms_oid!("1.3");
 pub const PUBLISHING_LICENSE: ObjectIdentifier = rms_oid!("2.1");
 /// CMS `eContentType` of a use license body.
 pub const USE_LICENSE: ObjectIdentifier = rms_oid!("2.2");
+/// CMS `eContentType` of a list of rights policy templates.
+pub const TEMPLATE_LIST: ObjectIdentifier = rms_oid!("2.3");
+/// CMS `eContentType` of a list of revoked content and use licenses.
+pub const CONTENT_REVOCATIONS: ObjectIdentifier = rms_oid!("2.4");
 
 #[cfg(test)]
 mod tests {
@@ -49,6 +55,8 @@ mod tests {
             SERVER_ID,
             PUBLISHING_LICENSE,
             USE_LICENSE,
+            TEMPLATE_LIST,
+            CONTENT_REVOCATIONS,
         ] {
             assert!(oid.to_string().starts_with(&format!("{ARC}.")), "{oid}");
         }

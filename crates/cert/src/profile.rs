@@ -71,8 +71,9 @@ fn ext<T: Encode>(
 }
 
 /// The key identifier of `key` (RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey
-/// bits).
-pub(crate) fn key_identifier(key: &SubjectPublicKeyInfoOwned) -> Result<Vec<u8>, CertError> {
+/// bits): what our SLCs carry as subjectKeyIdentifier and what a wrapped content key names as
+/// its recipient.
+pub fn key_identifier(key: &SubjectPublicKeyInfoOwned) -> Result<Vec<u8>, CertError> {
     let ski = SubjectKeyIdentifier::try_from(key.owned_to_ref())
         .map_err(encode_err("subject key identifier"))?;
     Ok(ski.0.as_bytes().to_vec())

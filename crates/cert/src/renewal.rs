@@ -173,26 +173,31 @@ impl RenewalRequest {
     }
 
     /// Serial number of the SLC to renew.
+    #[must_use]
     pub fn current_serial(&self) -> &SerialNumber {
         &self.current_serial
     }
 
     /// Issuer of the SLC to renew.
+    #[must_use]
     pub fn current_issuer(&self) -> &Name {
         &self.current_issuer
     }
 
     /// The PKCS#10 request for the new SLC (not yet checked).
+    #[must_use]
     pub fn request(&self) -> &EnrollmentRequest {
         &self.request
     }
 
     /// When the requester says it made the request (its freshness is the issuer's policy).
+    #[must_use]
     pub fn requested_at(&self) -> OffsetDateTime {
         self.requested_at
     }
 
     /// The algorithm of the outer signature.
+    #[must_use]
     pub fn signature_algorithm(&self) -> &AlgorithmIdentifierOwned {
         &self.signature_algorithm
     }
@@ -317,21 +322,25 @@ pub struct CheckedRenewal {
 
 impl CheckedRenewal {
     /// Whether the new SLC certifies a new key (a rekey) rather than the current one.
+    #[must_use]
     pub fn is_rekey(&self) -> bool {
         self.rekey
     }
 
     /// The checked request for the new SLC.
+    #[must_use]
     pub fn request(&self) -> &CheckedRequest {
         &self.request
     }
 
     /// Serial number of the SLC being renewed (which the new one supersedes).
+    #[must_use]
     pub fn current_serial(&self) -> &SerialNumber {
         &self.current_serial
     }
 
     /// When the requester says it made the request.
+    #[must_use]
     pub fn requested_at(&self) -> OffsetDateTime {
         self.requested_at
     }

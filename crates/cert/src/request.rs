@@ -84,6 +84,7 @@ impl EnrollmentRequest {
     }
 
     /// The parsed PKCS#10 structure.
+    #[must_use]
     pub fn as_cert_req(&self) -> &CertReq {
         &self.request
     }
@@ -174,16 +175,19 @@ pub struct CheckedRequest {
 
 impl CheckedRequest {
     /// Who the request names: subject, role, server id, URL.
+    #[must_use]
     pub fn identity(&self) -> &ServerIdentity {
         &self.identity
     }
 
     /// The requester's public key (checked: RSA, 2048 to 8192 bits, exponent 65537).
+    #[must_use]
     pub fn public_key(&self) -> &SubjectPublicKeyInfoOwned {
         &self.public_key
     }
 
     /// The request as received.
+    #[must_use]
     pub fn request(&self) -> &EnrollmentRequest {
         &self.request
     }

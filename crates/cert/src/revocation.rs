@@ -49,6 +49,7 @@ impl RevocationReason {
 
     /// The RFC 5280 name: `unspecified`, `keyCompromise`, `cACompromise`,
     /// `affiliationChanged`, `superseded`, `cessationOfOperation`, `privilegeWithdrawn`.
+    #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             RevocationReason::Unspecified => "unspecified",
@@ -62,6 +63,7 @@ impl RevocationReason {
     }
 
     /// The `CRLReason` code.
+    #[must_use]
     pub const fn code(self) -> u8 {
         match self {
             RevocationReason::Unspecified => 0,
@@ -77,6 +79,7 @@ impl RevocationReason {
     /// Whether the key was compromised (keyCompromise, cACompromise): then nothing the
     /// certificate's key signed can be trusted, before the revocation time or after, since whoever
     /// holds the key can backdate what they sign.
+    #[must_use]
     pub const fn is_compromise(self) -> bool {
         matches!(
             self,
@@ -151,6 +154,7 @@ pub struct RevokedEntry {
 
 impl RevokedEntry {
     /// An entry for the certificate with `serial`, revoked at `revoked_at` for `reason`.
+    #[must_use]
     pub fn new(serial: SerialNumber, revoked_at: OffsetDateTime, reason: RevocationReason) -> Self {
         Self {
             serial,

@@ -30,6 +30,7 @@ impl Right {
     ];
 
     /// The position of the right in the extension's named BIT STRING.
+    #[must_use]
     pub const fn bit(self) -> u8 {
         match self {
             Right::SubEnroll => 0,
@@ -39,6 +40,7 @@ impl Right {
     }
 
     /// The right's name, as printed and parsed.
+    #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Right::SubEnroll => "sub-enroll",
@@ -89,16 +91,19 @@ impl Rights {
     }
 
     /// This set with `right` added.
+    #[must_use]
     pub const fn with(self, right: Right) -> Self {
         Rights(self.0 | (1 << right.bit()))
     }
 
     /// Whether `right` is in the set.
+    #[must_use]
     pub const fn contains(self, right: Right) -> bool {
         self.0 & (1 << right.bit()) != 0
     }
 
     /// Whether every right of `other` is in this set.
+    #[must_use]
     pub const fn includes(self, other: Rights) -> bool {
         self.0 & other.0 == other.0
     }
@@ -112,6 +117,10 @@ impl Rights {
     pub fn to_der(self) -> Result<Vec<u8>, RightsError> {
         // Bit 0 is the most significant bit of the first octet.
         let octet = self.0.reverse_bits();
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "a u8 has at most 8 trailing zeros"
+        )]
         let unused = if octet == 0 {
             0
         } else {

@@ -67,6 +67,7 @@ impl SerialNumber {
     }
 
     /// The big-endian magnitude, without leading zeros.
+    #[must_use]
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }

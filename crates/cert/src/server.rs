@@ -36,6 +36,7 @@ pub enum ServerRole {
 
 impl ServerRole {
     /// The role's name, as carried in the server-role extension (`root` or `licensing`).
+    #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             ServerRole::RootCertificationServer => "root",
@@ -44,6 +45,7 @@ impl ServerRole {
     }
 
     /// The rights an SLC of this role grants.
+    #[must_use]
     pub const fn rights(self) -> crate::Rights {
         match self {
             ServerRole::RootCertificationServer => crate::Rights::ROOT,
@@ -112,16 +114,19 @@ impl ServerId {
     }
 
     /// The GUID from its 16 octets, in the order they are printed.
+    #[must_use]
     pub const fn from_bytes(bytes: [u8; 16]) -> Self {
         Self(bytes)
     }
 
     /// The 16 octets, in the order they are printed.
+    #[must_use]
     pub const fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }
 
     /// The GUID in the braced form of the original protocol: `{0f8fad5b-...}`.
+    #[must_use]
     pub fn to_braced_string(&self) -> String {
         format!("{{{self}}}")
     }
@@ -231,26 +236,31 @@ impl ServerIdentity {
     }
 
     /// The subject name.
+    #[must_use]
     pub fn subject(&self) -> &Name {
         &self.subject
     }
 
     /// The subject's common name: the server's name.
+    #[must_use]
     pub fn common_name(&self) -> &str {
         &self.common_name
     }
 
     /// The role.
+    #[must_use]
     pub fn role(&self) -> ServerRole {
         self.role
     }
 
     /// The server id.
+    #[must_use]
     pub fn id(&self) -> ServerId {
         self.id
     }
 
     /// The service URL.
+    #[must_use]
     pub fn url(&self) -> &str {
         &self.url
     }

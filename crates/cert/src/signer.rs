@@ -1,4 +1,4 @@
-//! The signer trait every issuance goes through, and its adapter to the RustCrypto builders.
+//! The signer every issuance goes through, and its adapter to the x509-cert builders.
 
 use std::cell::RefCell;
 
@@ -11,21 +11,12 @@ use spki::{
 use crate::CertError;
 
 /// A holder of a private key that can sign: the only way issuance code signs anything
-/// (certificates, the proof of possession in requests, CMS licenses).
+/// (certificates, the proof of possession in requests, CRLs, CMS licenses).
 ///
-/// [`RsaSigner`](crate::RsaSigner) is the default implementation; a faster RSA implementation or
-/// a hardware security module plugs in by implementing these three methods.
-pub trait Signer: Send + Sync {
-    /// The signature algorithm, as it appears in certificates and SignerInfos
-    /// (e.g. sha256WithRSAEncryption with NULL parameters).
-    fn algorithm(&self) -> AlgorithmIdentifierOwned;
-
-    /// The public key matching the private key.
-    fn public_key(&self) -> SubjectPublicKeyInfoOwned;
-
-    /// Signs `message` (the signer hashes it) and returns the raw signature value.
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CertError>;
-}
+/// This is `rms_keys::Signer`: every `rms_keys::PrivateKey` is one (an
+/// `Arc<dyn PrivateKey>` converts to an `Arc<dyn Signer>`), [`RsaSigner`](crate::RsaSigner)
+/// and a PKCS#11 token's key alike.
+pub use rms_keys::Signer;
 
 /// A raw signature value, as the builders want it.
 #[derive(Debug, Clone)]
@@ -48,13 +39,11 @@ impl EncodePublicKey for SpkiKey {
 }
 
 /// Presents a [`Signer`] as the `Keypair + DynSignatureAlgorithmIdentifier + signature::Signer`
-/// that the x509-cert and cms builders want, keeping the signer's own error when it fails.
+/// that the x509-cert builders want, keeping the signer's own error when it fails.
 pub(crate) struct BuilderSigner<'a> {
     inner: &'a dyn Signer,
     public_key: SubjectPublicKeyInfoOwned,
     failure: RefCell<Option<CertError>>,
-    /// The last message signed and its signature.
-    signed: RefCell<Option<(Vec<u8>, Vec<u8>)>>,
 }
 
 impl<'a> BuilderSigner<'a> {
@@ -63,14 +52,7 @@ impl<'a> BuilderSigner<'a> {
             inner,
             public_key: inner.public_key(),
             failure: RefCell::new(None),
-            signed: RefCell::new(None),
         }
-    }
-
-    /// The last message signed through this adapter and its signature: for CMS, the DER of
-    /// the signed attributes and the SignerInfo's signature.
-    pub(crate) fn take_signed(&self) -> Option<(Vec<u8>, Vec<u8>)> {
-        self.signed.borrow_mut().take()
     }
 
     /// Turns a builder error into ours, preferring the signer's own error if it failed.
@@ -80,19 +62,6 @@ impl<'a> BuilderSigner<'a> {
         }
         match err {
             x509_cert::builder::Error::Asn1(source) => CertError::Encode { what, source },
-            other => CertError::Signing {
-                reason: format!("{what}: {other}"),
-            },
-        }
-    }
-
-    /// Turns a CMS builder error into ours, preferring the signer's own error if it failed.
-    pub(crate) fn cms_error(&self, what: &'static str, err: cms::builder::Error) -> CertError {
-        if let Some(failure) = self.failure.borrow_mut().take() {
-            return failure;
-        }
-        match err {
-            cms::builder::Error::Asn1(source) => CertError::Encode { what, source },
             other => CertError::Signing {
                 reason: format!("{what}: {other}"),
             },
@@ -117,13 +86,10 @@ impl DynSignatureAlgorithmIdentifier for BuilderSigner<'_> {
 impl signature::Signer<RawSignature> for BuilderSigner<'_> {
     fn try_sign(&self, msg: &[u8]) -> Result<RawSignature, signature::Error> {
         match self.inner.sign(msg) {
-            Ok(bytes) => {
-                *self.signed.borrow_mut() = Some((msg.to_vec(), bytes.clone()));
-                Ok(RawSignature(bytes))
-            }
+            Ok(bytes) => Ok(RawSignature(bytes)),
             Err(err) => {
                 let reason = err.to_string();
-                *self.failure.borrow_mut() = Some(err);
+                *self.failure.borrow_mut() = Some(CertError::from(err));
                 Err(signature::Error::from_source(reason))
             }
         }

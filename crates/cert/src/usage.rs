@@ -34,6 +34,7 @@ impl UsageRight {
     ];
 
     /// Position in the named BIT STRING.
+    #[must_use]
     pub const fn bit(self) -> u8 {
         match self {
             UsageRight::View => 0,
@@ -45,6 +46,7 @@ impl UsageRight {
     }
 
     /// The right's name: `view`, `edit`, `print`, `export`, `forward`.
+    #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             UsageRight::View => "view",
@@ -69,9 +71,7 @@ impl FromStr for UsageRight {
         UsageRight::ALL
             .into_iter()
             .find(|r| r.name() == s)
-            .ok_or(CertError::LicenseInput {
-                reason: "unknown usage right (known: view, edit, print, export, forward)",
-            })
+            .ok_or_else(|| CertError::UnknownUsageRight { name: s.to_owned() })
     }
 }
 
@@ -93,16 +93,25 @@ impl UsageRights {
     }
 
     /// This set with `right` added.
+    #[must_use]
     pub const fn with(self, right: UsageRight) -> Self {
         Self(self.0 | (1 << right.bit()))
     }
 
+    /// The rights in either set.
+    #[must_use]
+    pub const fn union(self, other: UsageRights) -> Self {
+        Self(self.0 | other.0)
+    }
+
     /// Whether `right` is in the set.
+    #[must_use]
     pub const fn contains(self, right: UsageRight) -> bool {
         self.0 & (1 << right.bit()) != 0
     }
 
     /// Whether the set is empty.
+    #[must_use]
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
@@ -138,6 +147,27 @@ impl UsageRights {
             return Err(invalid("usage rights set bits this version does not know"));
         }
         Ok(Self(value))
+    }
+}
+
+impl UsageRights {
+    /// The rights named in `names` (`view`, `edit`, `print`, `export`, `forward`).
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> Result<Self, CertError> {
+        let rights = names
+            .iter()
+            .map(|name| name.as_ref().trim().parse::<UsageRight>())
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::from_rights(rights))
+    }
+}
+
+/// Reads rights separated by commas: `view,print`.
+impl FromStr for UsageRights {
+    type Err = CertError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let names: Vec<&str> = s.split(',').filter(|n| !n.trim().is_empty()).collect();
+        Self::from_names(&names)
     }
 }
 

@@ -104,3 +104,39 @@ pub(crate) fn assert_ok(out: &Output, what: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The same key in the `rsa` crate: an independent implementation, for fixtures.
+pub(crate) fn rsa_key(key: &RsaSigner) -> rsa::PrivateKey {
+    use rsa::pkcs8::DecodePrivateKey;
+    rsa::PrivateKey::from_pkcs8_der(&key.to_pkcs8_der().unwrap()).unwrap()
+}
+
+/// A signer of the `rsa` crate, for keys rms-keys will not hold (1024 bits, exponent 3).
+pub(crate) struct RsaCrateSigner {
+    key: rsa::pkcs1v15::SigningKey<sha2::Sha256>,
+    public_key: spki::SubjectPublicKeyInfoOwned,
+}
+
+impl RsaCrateSigner {
+    pub(crate) fn new(key: rsa::PrivateKey) -> Self {
+        let public_key =
+            spki::SubjectPublicKeyInfoOwned::from_key(&rsa::PublicKey::from(&key)).unwrap();
+        Self {
+            key: rsa::pkcs1v15::SigningKey::new(key),
+            public_key,
+        }
+    }
+}
+
+impl rms_cert::Signer for RsaCrateSigner {
+    fn algorithm(&self) -> spki::AlgorithmIdentifierOwned {
+        rms_keys::rsa_pkcs1_sha256_identifier()
+    }
+    fn public_key(&self) -> spki::SubjectPublicKeyInfoOwned {
+        self.public_key.clone()
+    }
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rms_keys::KeyError> {
+        use rsa::signature::{SignatureEncoding, Signer};
+        Ok(self.key.sign(message).to_vec())
+    }
+}

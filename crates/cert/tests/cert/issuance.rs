@@ -289,3 +289,31 @@ fn keys_in_and_out() {
     let big = RsaSigner::generate(3072).unwrap();
     assert_eq!(big.bits(), 3072);
 }
+
+#[test]
+fn a_key_opened_from_a_stored_reference_issues() {
+    use std::sync::Arc;
+
+    use rms_keys::{KeyReference, PrivateKey};
+
+    // What a cluster stores for its key, and opens again: any PrivateKey signs as an issuer.
+    let stored = key(1).to_reference(b"cluster secret").unwrap().to_stored();
+    let opened: Arc<dyn PrivateKey> = KeyReference::from_stored(&stored)
+        .unwrap()
+        .open(b"cluster secret")
+        .unwrap();
+    let signer: Arc<dyn Signer> = opened.clone();
+    let authority = Issuer::create_authority(
+        "CN=Reopened Authority".parse().unwrap(),
+        signer,
+        ValidityPolicy::default(),
+        NOW,
+    )
+    .unwrap();
+    let spki = authority
+        .certificate()
+        .tbs_certificate()
+        .subject_public_key_info();
+    assert_eq!(spki, &opened.public_key());
+    assert_eq!(spki, &Signer::public_key(key(1).as_ref()));
+}

@@ -114,9 +114,8 @@ fn the_signer_view_is_what_verification_needs() {
     );
     // The signature verifies over the signed attributes with the SLC key.
     use rsa::signature::Verifier;
-    let public = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(rsa::PublicKey::from(
-        key(2).private_key().clone(),
-    ));
+    let public =
+        rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(rsa::PublicKey::from(rsa_key(&key(2))));
     let sig = rsa::pkcs1v15::Signature::try_from(signer.signature.as_slice()).unwrap();
     public.verify(&signer.signed_attributes_der, &sig).unwrap();
     // The path to the anchor travels with it (licensing SLC, root SLC), without duplicates;
@@ -140,6 +139,22 @@ fn licenses_round_trip_through_der_and_pem() {
     // A license as issued equals the license its encoding decodes to, whatever the kind.
     let pl = publishing();
     assert_eq!(SignedLicense::from_der(&pl.to_der().unwrap()).unwrap(), pl);
+}
+
+#[test]
+fn carried_certificates_are_fingerprinted_over_their_der() {
+    use der::Encode;
+    let ul = use_license("alice@example.com").unwrap();
+    let decoded = SignedLicense::from_der(ul.der()).unwrap();
+    for license in [&ul, &decoded] {
+        let expected: Vec<[u8; 32]> = license
+            .certificates()
+            .iter()
+            .map(|c| sha2::Sha256::digest(c.to_der().unwrap()).into())
+            .collect();
+        assert_eq!(license.certificate_fingerprints(), expected.as_slice());
+        assert_eq!(expected.len(), 2);
+    }
 }
 
 #[test]

@@ -60,7 +60,7 @@ pub(crate) fn raw_request(
     for e in extensions {
         builder.add_extension(e).unwrap();
     }
-    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.private_key().clone());
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(rsa_key(key));
     let mut req = builder
         .build::<_, rsa::pkcs1v15::Signature>(&signer)
         .unwrap();
@@ -159,7 +159,7 @@ impl Signer for Liar {
             .clone()
             .unwrap_or_else(|| self.inner.public_key())
     }
-    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, CertError> {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rms_keys::KeyError> {
         self.inner.sign(message)
     }
 }
@@ -221,18 +221,15 @@ fn key_not_rsa_and_invalid_key() {
 
 #[test]
 fn small_keys_and_other_exponents_are_refused() {
-    let small =
-        RsaSigner::from_private_key(rsa::PrivateKey::new(&mut getrandom::SysRng, 1024).unwrap())
-            .unwrap();
+    let small = RsaCrateSigner::new(rsa::PrivateKey::new(&mut getrandom::SysRng, 1024).unwrap());
     assert_eq!(
         refused(&request_by(&small)),
         RequestError::KeySize { bits: 1024 }
     );
-    let e3 = RsaSigner::from_private_key(
+    let e3 = RsaCrateSigner::new(
         rsa::PrivateKey::new_with_exp(&mut getrandom::SysRng, 2048, rsa::BoxedUint::from(3u32))
             .unwrap(),
-    )
-    .unwrap();
+    );
     let err = refused(&request_by(&e3));
     assert_eq!(err, RequestError::Exponent { exponent: vec![3] });
     assert_eq!(err.to_string(), "RSA public exponent 3 is not 65537");
@@ -362,7 +359,7 @@ fn unknown_and_malformed_attributes() {
     // Build without the builder's own extensionRequest.
     let mut builder = RequestBuilder::new(Name::from_str("CN=rms").unwrap()).unwrap();
     let _ = &mut builder;
-    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(k.private_key().clone());
+    let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(rsa_key(&k));
     let mut req = builder
         .build::<_, rsa::pkcs1v15::Signature>(&signer)
         .unwrap();
