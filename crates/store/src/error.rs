@@ -9,7 +9,7 @@ pub enum StoreError {
         url: String,
     },
     /// The database cannot be reached or failed mid-operation; the operation changed nothing.
-    #[error("configuration database unavailable: {0}")]
+    #[error("configuration database unavailable")]
     Unavailable(#[source] sqlx::Error),
     /// The database was written by a newer version of this software.
     #[error(
@@ -37,10 +37,16 @@ pub enum StoreError {
         /// The name given.
         name: String,
     },
-    /// The database holds no cluster yet.
+    /// The PostgreSQL server answered, but the database the URL names does not exist on it.
     #[error(
-        "the configuration database holds no cluster: run `init` (root) or `enroll` (licensing) first"
+        "the PostgreSQL database {database:?} does not exist on that server: create it (e.g. createdb {database}) or correct the URL"
     )]
+    NoSuchDatabase {
+        /// The database's name, as the server reported it.
+        database: String,
+    },
+    /// The database holds no cluster yet.
+    #[error("the configuration database holds no cluster yet")]
     NoCluster,
     /// Something that must be unique already exists.
     #[error("{what} already exists")]
@@ -72,6 +78,7 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the error is the database being out of reach (worth a retry, HTTP 503), rather
     /// than a refusal of the operation.
+    #[must_use]
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
@@ -92,6 +99,31 @@ pub(crate) fn classify(error: sqlx::Error, what: impl FnOnce() -> String) -> Sto
     StoreError::Unavailable(error)
 }
 
+/// Maps a failure to connect: a PostgreSQL database that does not exist becomes
+/// [`StoreError::NoSuchDatabase`] (the server's own message names the line of its source it
+/// came from, which tells an operator nothing).
+pub(crate) fn connect_error(error: sqlx::Error, url: &str) -> StoreError {
+    if let sqlx::Error::Database(db) = &error
+        && db.code().as_deref() == Some(INVALID_CATALOG_NAME)
+    {
+        return StoreError::NoSuchDatabase {
+            database: postgres_database_name(url).unwrap_or_else(|| db.message().to_owned()),
+        };
+    }
+    error.into()
+}
+
+/// PostgreSQL's SQLSTATE for a database that does not exist.
+const INVALID_CATALOG_NAME: &str = "3D000";
+
+/// The database part of a `postgres://user@host:port/DATABASE?options` URL.
+fn postgres_database_name(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let path = rest.split_once('/')?.1;
+    let name = path.split(['?', '#']).next()?;
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {
@@ -100,5 +132,38 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(error.to_string()),
             other => StoreError::Unavailable(other),
         }
+    }
+}
+
+/// What went wrong underneath `error`, for the text of an error shared by several waiters
+/// ([`StoreError::UnavailableShared`]): its causes' messages, since its own message is the
+/// shared error's.
+pub(crate) fn cause_text(error: &StoreError) -> String {
+    let mut text = String::new();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    if text.is_empty() {
+        text = error.to_string();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_database_name_comes_from_the_url() {
+        assert_eq!(
+            postgres_database_name("postgres://rms:pw@db:5432/rms_eu?options=-c").as_deref(),
+            Some("rms_eu")
+        );
+        assert_eq!(postgres_database_name("postgres://db").as_deref(), None);
     }
 }

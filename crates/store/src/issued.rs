@@ -91,7 +91,7 @@ impl Store {
                 // The database is out of reach: retrying each record alone would only make
                 // every caller wait again. They all learn it now.
                 Err(error) if error.is_unavailable() => {
-                    let text = error.to_string();
+                    let text = crate::error::cause_text(&error);
                     for job in batch {
                         let _ = job
                             .done
@@ -126,7 +126,7 @@ impl Store {
     /// statement for the records and one for the entries (each statement is a round trip to the
     /// database, which matters more than its size).
     async fn insert_issued(&self, jobs: &[Job]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let records = values_clause(jobs.len(), 10);
         let sql = format!(
             "INSERT INTO issued (issuer_serial, serial, kind, subject, not_before, not_after,
@@ -156,9 +156,9 @@ impl Store {
                 _ => "a serial of this batch".to_owned(),
             })
         })?;
-        let entries = values_clause(jobs.len(), 7);
+        let entries = values_clause(jobs.len(), 9);
         let sql = format!(
-            "INSERT INTO audit (at, principal, service, action, outcome, reason, node)
+            "INSERT INTO audit (at, principal, service, action, outcome, reason, node, peer, request_id)
              VALUES {entries}"
         );
         let mut insert = sqlx::query(AssertSqlSafe(sql));
@@ -171,7 +171,9 @@ impl Store {
                 .bind(entry.action.clone())
                 .bind(entry.outcome.to_string())
                 .bind(entry.reason.clone())
-                .bind(entry.node.clone());
+                .bind(entry.node.clone())
+                .bind(entry.peer.clone())
+                .bind(entry.request_id.clone());
         }
         insert.execute(&mut *tx).await?;
         // Read after the inserts: the transaction then holds the write lock (SQLite), so the
@@ -218,7 +220,7 @@ impl Store {
         expired_before: OffsetDateTime,
         audit: &NewAuditEntry,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let deleted = sqlx::query("DELETE FROM issued WHERE not_after < $1")
             .bind(to_unix(expired_before))
             .execute(&mut *tx)
@@ -252,7 +254,7 @@ impl Store {
         revocation: &RevocationRecord,
         audit: &NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let now = now_unix();
         sqlx::query(
             "INSERT INTO revocations (issuer_serial, serial, revoked_at, reason, revoked_by,

@@ -18,6 +18,7 @@ pub enum ClusterRole {
 
 impl ClusterRole {
     /// The name stored in the database and shown to operators.
+    #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             ClusterRole::Root => "root",
@@ -87,7 +88,7 @@ pub enum PrincipalKind {
 }
 
 impl PrincipalKind {
-    const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             PrincipalKind::User => "user",
             PrincipalKind::Group => "group",
@@ -125,6 +126,8 @@ pub struct Principal {
     pub kind: PrincipalKind,
     /// When it was created.
     pub created_at: OffsetDateTime,
+    /// A disabled principal is refused, whatever its tokens (a group's flag is not used).
+    pub disabled: bool,
 }
 
 /// A principal with the groups it belongs to: what an access check needs.
@@ -134,6 +137,32 @@ pub struct AuthenticatedPrincipal {
     pub principal: Principal,
     /// The SIDs of the groups it is a direct member of.
     pub group_sids: Vec<String>,
+    /// The token it authenticated with, when it did with one.
+    pub token: Option<TokenGrant>,
+}
+
+/// What an access check needs of a token: its id and when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    /// Its id (the hex of the first 8 octets of its hash): how operators name it.
+    pub id: String,
+    /// When it stops being accepted, if it does.
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// A principal's token as operators see it: never the token itself, nor its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Its id.
+    pub id: String,
+    /// Whose it is.
+    pub principal: String,
+    /// When it was issued.
+    pub created_at: OffsetDateTime,
+    /// When it stops being accepted, if it does.
+    pub expires_at: Option<OffsetDateTime>,
+    /// When it was last used, to the hour (`None`: not since it was issued, or not recorded).
+    pub last_used: Option<OffsetDateTime>,
 }
 
 /// A service's security descriptor.
@@ -164,6 +193,7 @@ pub enum IssuedKind {
 
 impl IssuedKind {
     /// The name stored in the database.
+    #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             IssuedKind::Slc => "slc",
@@ -229,7 +259,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         match self {
             Outcome::Allowed => "allowed",
             Outcome::Denied => "denied",
@@ -269,6 +299,33 @@ pub struct NewAuditEntry {
     pub reason: String,
     /// The node that decided.
     pub node: String,
+    /// The address the request came from, when it came over a network.
+    pub peer: Option<String>,
+    /// The request's identifier (as the server logged it and answered it in `x-request-id`).
+    pub request_id: Option<String>,
+}
+
+impl NewAuditEntry {
+    /// An entry of `node` for `principal`'s `action` on `service`; no peer or request id.
+    pub fn new(
+        principal: impl Into<String>,
+        service: impl Into<String>,
+        action: impl Into<String>,
+        outcome: Outcome,
+        reason: impl Into<String>,
+        node: impl Into<String>,
+    ) -> Self {
+        Self {
+            principal: principal.into(),
+            service: service.into(),
+            action: action.into(),
+            outcome,
+            reason: reason.into(),
+            node: node.into(),
+            peer: None,
+            request_id: None,
+        }
+    }
 }
 
 /// An entry of the audit log, as stored.
@@ -308,6 +365,77 @@ pub struct RevocationRecord {
     pub revoked_at: OffsetDateTime,
     /// The RFC 5280 reason name, e.g. `keyCompromise`.
     pub reason: String,
+    /// Who revoked it.
+    pub revoked_by: String,
+}
+
+/// One grant of a rights policy template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateGrantRecord {
+    /// The principal or group granted.
+    pub principal: String,
+    /// The rights, by name, comma-separated (e.g. `view,print`).
+    pub rights: String,
+}
+
+/// A rights policy template of a licensing cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateRecord {
+    /// Its id (kept when the template is changed; publishing licenses record it).
+    pub id: String,
+    /// Its name, unique in the cluster.
+    pub name: String,
+    /// What it is for, for people choosing one.
+    pub description: String,
+    /// Who gets what.
+    pub grants: Vec<TemplateGrantRecord>,
+    /// Seconds after publishing at which the grants end; `None`: they end with the license.
+    pub content_validity: Option<i64>,
+    /// Seconds a use license issued under it lasts; `None`: the license lifetime (7 years).
+    pub use_license_lifetime: Option<i64>,
+    /// When it was added.
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+/// A licensing cluster's super users: whether they are enabled, and who they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuperUsers {
+    /// Whether members get use licenses for any content the cluster published.
+    pub enabled: bool,
+    /// When the switch last changed (the Unix epoch when it never did).
+    pub changed_at: OffsetDateTime,
+    /// The members, users or groups, by name.
+    pub members: Vec<Principal>,
+}
+
+/// The revocation of access to a piece of content: no new use license for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentRevocationRecord {
+    /// The content's identifier, as its publishing license names it.
+    pub content_id: String,
+    /// Why, as the administrator wrote it (may be empty).
+    pub reason: String,
+    /// When.
+    pub revoked_at: OffsetDateTime,
+    /// Who revoked it.
+    pub revoked_by: String,
+}
+
+/// The revocation of one use license the cluster issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseLicenseRevocationRecord {
+    /// The use license's serial (hex).
+    pub serial: String,
+    /// The content it is for.
+    pub content_id: String,
+    /// Whom it was issued to.
+    pub principal: String,
+    /// Why (may be empty).
+    pub reason: String,
+    /// When.
+    pub revoked_at: OffsetDateTime,
     /// Who revoked it.
     pub revoked_by: String,
 }

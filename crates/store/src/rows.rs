@@ -34,8 +34,8 @@ pub(crate) async fn insert_audit(
     at: i64,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO audit (at, principal, service, action, outcome, reason, node)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit (at, principal, service, action, outcome, reason, node, peer, request_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(at)
     .bind(&entry.principal)
@@ -44,6 +44,8 @@ pub(crate) async fn insert_audit(
     .bind(entry.outcome.to_string())
     .bind(&entry.reason)
     .bind(&entry.node)
+    .bind(entry.peer.clone())
+    .bind(entry.request_id.clone())
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -66,6 +68,7 @@ pub(crate) fn principal_from_row(row: &AnyRow) -> Result<Principal, StoreError> 
         name: row.try_get("name")?,
         kind: row.try_get::<String, _>("kind")?.parse()?,
         created_at: from_unix(row.try_get("created_at")?)?,
+        disabled: row.try_get::<i64, _>("disabled")? != 0,
     })
 }
 

@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 use crate::{Backend, StoreError};
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The statements of version 1, for each backend. Types differ (BLOB/BYTEA, identity
 /// columns); the tables and their meaning do not.
@@ -200,11 +200,145 @@ fn version_3(backend: Backend) -> Vec<String> {
     statements
 }
 
+/// Version 4: where a request came from and its identifier, in every audit entry written
+/// for a request (empty for entries written before, and for local administration).
+fn version_4() -> Vec<String> {
+    vec![
+        "ALTER TABLE audit ADD COLUMN peer TEXT".to_owned(),
+        "ALTER TABLE audit ADD COLUMN request_id TEXT".to_owned(),
+    ]
+}
+
+/// Statements that make every change to `tables` raise the configuration generation (the
+/// function `rms_config_changed` exists on PostgreSQL from version 2 on).
+fn generation_triggers(backend: Backend, tables: &[&str]) -> Vec<String> {
+    let mut statements = Vec::new();
+    for table in tables {
+        match backend {
+            Backend::Sqlite => {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    statements.push(format!(
+                        "CREATE TRIGGER {table}_{event}_generation AFTER {event} ON {table}
+                         BEGIN UPDATE config_generation SET generation = generation + 1
+                         WHERE id = 1; END"
+                    ));
+                }
+            }
+            Backend::Postgres => statements.push(format!(
+                "CREATE TRIGGER {table}_generation AFTER INSERT OR UPDATE OR DELETE ON {table}
+                 FOR EACH STATEMENT EXECUTE FUNCTION rms_config_changed()"
+            )),
+        }
+    }
+    statements
+}
+
+/// Version 5: rights policy templates (a licensing cluster's named policies), among the
+/// tables whose changes raise the configuration generation, so that every node publishes with
+/// a template as it is now.
+fn version_5(backend: Backend) -> Vec<String> {
+    let mut statements = vec![
+        "CREATE TABLE templates (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL,
+            content_validity BIGINT,
+            use_license_lifetime BIGINT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)"
+            .to_owned(),
+        "CREATE TABLE template_grants (
+            template_id TEXT NOT NULL REFERENCES templates (id),
+            principal TEXT NOT NULL,
+            rights TEXT NOT NULL,
+            PRIMARY KEY (template_id, principal))"
+            .to_owned(),
+    ];
+    statements.extend(generation_triggers(
+        backend,
+        &["templates", "template_grants"],
+    ));
+    statements
+}
+
+/// Version 6: a licensing cluster's super users (one switch, disabled, and members, none)
+/// and its revocations of content and of use licenses, among the tables whose changes raise
+/// the configuration generation, so that every node refuses revoked content at once.
+fn version_6(backend: Backend) -> Vec<String> {
+    let mut statements = vec![
+        "CREATE TABLE super_users (
+            id BIGINT PRIMARY KEY CHECK (id = 1),
+            enabled BIGINT NOT NULL CHECK (enabled IN (0, 1)),
+            changed_at BIGINT NOT NULL)"
+            .to_owned(),
+        "INSERT INTO super_users (id, enabled, changed_at) VALUES (1, 0, 0)".to_owned(),
+        "CREATE TABLE super_user_members (
+            sid TEXT PRIMARY KEY REFERENCES principals (sid),
+            added_at BIGINT NOT NULL)"
+            .to_owned(),
+        "CREATE TABLE content_revocations (
+            content_id TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            revoked_at BIGINT NOT NULL,
+            revoked_by TEXT NOT NULL)"
+            .to_owned(),
+        // Revoking content checks that the cluster published it; only publishing licenses are
+        // indexed, so that issuing use licenses (the hot path) maintains nothing more.
+        "CREATE INDEX issued_published_content ON issued (subject)
+            WHERE kind = 'publishing-license'"
+            .to_owned(),
+        "CREATE TABLE use_license_revocations (
+            serial TEXT PRIMARY KEY,
+            content_id TEXT NOT NULL,
+            principal TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            revoked_at BIGINT NOT NULL,
+            revoked_by TEXT NOT NULL)"
+            .to_owned(),
+    ];
+    statements.extend(generation_triggers(
+        backend,
+        &[
+            "super_users",
+            "super_user_members",
+            "content_revocations",
+            "use_license_revocations",
+        ],
+    ));
+    statements
+}
+
+/// Version 7: principals that can be disabled, and tokens with an id (what operators name a
+/// token by; existing tokens get the hex of their hash's first 8 octets), an optional expiry
+/// and, in a table of its own that does not raise the configuration generation, when each was
+/// last used.
+fn version_7(backend: Backend) -> Vec<String> {
+    let prefix = match backend {
+        Backend::Sqlite => "lower(hex(substr(token_hash, 1, 8)))",
+        Backend::Postgres => "encode(substring(token_hash from 1 for 8), 'hex')",
+    };
+    vec![
+        "ALTER TABLE principals ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0".to_owned(),
+        "ALTER TABLE tokens ADD COLUMN id TEXT".to_owned(),
+        "ALTER TABLE tokens ADD COLUMN expires_at BIGINT".to_owned(),
+        format!("UPDATE tokens SET id = {prefix}"),
+        "CREATE UNIQUE INDEX tokens_by_id ON tokens (id)".to_owned(),
+        "CREATE TABLE token_usage (
+            token_id TEXT PRIMARY KEY,
+            last_used BIGINT NOT NULL)"
+            .to_owned(),
+    ]
+}
+
 fn migrations(backend: Backend) -> Vec<(i64, Vec<String>)> {
     vec![
         (1, version_1(backend)),
         (2, version_2(backend)),
         (3, version_3(backend)),
+        (4, version_4()),
+        (5, version_5(backend)),
+        (6, version_6(backend)),
+        (7, version_7(backend)),
     ]
 }
 
@@ -240,13 +374,28 @@ pub(crate) async fn migrate(conn: &mut AnyConnection, backend: Backend) -> Resul
 }
 
 async fn migrate_locked(conn: &mut AnyConnection, backend: Backend) -> Result<i64, StoreError> {
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS rms_schema (
-            version BIGINT NOT NULL,
-            applied_at BIGINT NOT NULL,
-            software TEXT NOT NULL)",
-    )
-    .await?;
+    // Looked up rather than `CREATE TABLE IF NOT EXISTS`: on PostgreSQL that answers an
+    // existing table with a notice ("already exists, skipping") on every start of every
+    // command. The migration lock is held, so nobody creates it in between.
+    let exists_sql = match backend {
+        Backend::Sqlite => {
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'rms_schema'"
+        }
+        Backend::Postgres => {
+            "SELECT COUNT(*) FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name = 'rms_schema'"
+        }
+    };
+    let exists: i64 = sqlx::query_scalar(exists_sql).fetch_one(&mut *conn).await?;
+    if exists == 0 {
+        conn.execute(
+            "CREATE TABLE rms_schema (
+                version BIGINT NOT NULL,
+                applied_at BIGINT NOT NULL,
+                software TEXT NOT NULL)",
+        )
+        .await?;
+    }
     let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM rms_schema")
         .fetch_one(&mut *conn)
         .await?;
@@ -276,5 +425,7 @@ async fn migrate_locked(conn: &mut AnyConnection, backend: Backend) -> Result<i6
 
 /// Opens a single connection (outside the pool) for migrating.
 pub(crate) async fn connect_one(url: &str) -> Result<AnyConnection, StoreError> {
-    Ok(AnyConnection::connect(url).await?)
+    AnyConnection::connect(url)
+        .await
+        .map_err(|e| crate::error::connect_error(e, url))
 }

@@ -31,14 +31,14 @@ fn slc(serial: &str, installed_at: OffsetDateTime) -> SlcRecord {
 }
 
 fn audit(action: &str) -> NewAuditEntry {
-    NewAuditEntry {
-        principal: "admin".into(),
-        service: "UseLicenseService".into(),
-        action: action.into(),
-        outcome: Outcome::Allowed,
-        reason: "(A;;0x8;;;AU) at index 0".into(),
-        node: "node-1".into(),
-    }
+    NewAuditEntry::new(
+        "admin",
+        "UseLicenseService",
+        action,
+        Outcome::Allowed,
+        "(A;;0x8;;;AU) at index 0",
+        "node-1",
+    )
 }
 
 fn issued(serial: &str) -> IssuedRecord {
@@ -62,6 +62,7 @@ fn user(name: &str, rid: u32) -> Principal {
         name: name.into(),
         kind: PrincipalKind::User,
         created_at: datetime!(2026-11-25 10:00 UTC),
+        disabled: false,
     }
 }
 
@@ -373,6 +374,15 @@ async fn audit_log_is_append_only() {
             .unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].entry, audit("subenroll"));
+        // Where a request came from is kept with its entry.
+        let from_network = NewAuditEntry {
+            peer: Some("192.0.2.7".into()),
+            request_id: Some("0123456789abcdef".into()),
+            ..audit("uselicense")
+        };
+        t.store.audit(&from_network).await.unwrap();
+        let log = t.store.audit_log(None, 10).await.unwrap();
+        assert_eq!(log[1].entry, from_network, "{}", t.label);
     }
 }
 
@@ -749,5 +759,41 @@ async fn nodes_starting_at_once_migrate_exactly_once() {
     }
     if let Some((base, schema, _)) = postgres {
         drop_postgres_schema(&base, &schema).await.unwrap();
+    }
+}
+
+/// An administrator's change that reads before it writes (here: making a principal a super
+/// user, then removing it) succeeds while another handle on the same database (a serving node)
+/// writes all the time: on SQLite a write transaction takes the write lock when it begins,
+/// instead of failing with SQLITE_BUSY when it upgrades after the other handle wrote.
+#[tokio::test]
+async fn changes_that_read_first_succeed_beside_a_busy_writer() {
+    for t in common::all().await {
+        let s = &t.store;
+        s.add_principal(&user("alice", 1100)).await.unwrap();
+        let node = Store::open(&t.url, StoreOptions::default()).await.unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut written = 0u32;
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    node.audit(&audit("busy")).await.unwrap();
+                    written += 1;
+                }
+                written
+            })
+        };
+        for round in 0..40 {
+            s.add_super_user("alice", &audit("superusers add"))
+                .await
+                .unwrap_or_else(|e| panic!("{}: round {round}: {e}", t.label));
+            s.remove_super_user("alice", &audit("superusers remove"))
+                .await
+                .unwrap_or_else(|e| panic!("{}: round {round}: {e}", t.label));
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(writer.await.unwrap() > 0, "{}", t.label);
+        assert!(s.super_users().await.unwrap().members.is_empty());
     }
 }
