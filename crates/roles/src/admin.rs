@@ -2,21 +2,24 @@
 //! the configuration database administers the cluster, as on the original product's console;
 //! these operations need no cluster secret and no token.
 
-use rms_cert::{Chain, RsaSigner};
-use rms_dacl::{AccessMask, DomainSid, SecurityDescriptor, Service, Sid, SidContext};
+use rms_cert::Chain;
+use rms_dacl::{AccessMask, DomainSid, SecurityDescriptor, Sid, SidContext};
+use rms_keys::PrivateKey;
 use rms_store::{
     ClusterIdentity, ClusterRole, DescriptorRecord, NewAuditEntry, Outcome, Principal,
     PrincipalKind, SlcRecord, Store, StoreError,
 };
 use time::OffsetDateTime;
 
-use crate::RoleError;
 use crate::secret::{ClusterSecret, hash_token, new_token, random_bytes};
+use crate::{RoleError, Service};
 
 /// The group that administers a cluster and, once granted, may sub-enroll.
 pub const ADMINS_GROUP: &str = "rms-admins";
 /// The administrator principal created with a cluster.
 pub const ADMIN_PRINCIPAL: &str = "admin";
+/// The shortest margin after expiry for which [`Admin::prune_issued`] keeps records.
+pub const MIN_PRUNE_MARGIN: time::Duration = time::Duration::DAY;
 const ADMINS_RID: u32 = 1000;
 const ADMIN_RID: u32 = 1001;
 
@@ -65,17 +68,30 @@ impl Admin {
     }
 
     /// The cluster's identity.
+    #[must_use]
     pub fn identity(&self) -> &ClusterIdentity {
         &self.identity
     }
 
     /// The configuration database.
+    #[must_use]
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    /// Who the audit log names as the operator.
+    pub(crate) fn actor(&self) -> &str {
+        &self.actor
+    }
+
     fn context(&self) -> SidContext {
         SidContext::domain(self.domain)
+    }
+
+    /// The SID context the cluster's SDDL is read and printed in.
+    #[must_use]
+    pub fn sid_context(&self) -> SidContext {
+        self.context()
     }
 
     /// Adds a group.
@@ -116,6 +132,7 @@ impl Admin {
                 name: name.to_owned(),
                 kind,
                 created_at: OffsetDateTime::now_utc(),
+                disabled: false,
             };
             let token = new_token()?;
             let result = match kind {
@@ -179,18 +196,22 @@ impl Admin {
 
     /// Replaces the descriptor of `service`; returns the canonical SDDL stored.
     pub async fn acl_set(&self, service: Service, sddl: &str) -> Result<String, RoleError> {
-        let descriptor = SecurityDescriptor::from_sddl(sddl, &self.context())
-            .map_err(|e| RoleError::bad_input("invalid_sddl", format!("invalid SDDL: {e}")))?;
+        let descriptor = SecurityDescriptor::from_sddl(sddl, &self.context()).map_err(|e| {
+            RoleError::bad_input(
+                "invalid_sddl",
+                format!("invalid SDDL: {}", crate::describe_error(&e)),
+            )
+        })?;
         self.store_descriptor(service, &descriptor, "acl set").await
     }
 
-    /// Grants `rights` on `service` to `principal` (a principal or group name, a SID, or an SDDL
-    /// alias such as `BA`).
+    /// Grants `rights` (by default the right the service requires) on `service` to `principal`
+    /// (a principal or group name, a SID, or an SDDL alias such as `BA`).
     pub async fn acl_grant(
         &self,
         service: Service,
         principal: &str,
-        rights: &[String],
+        rights: Option<AccessMask>,
     ) -> Result<String, RoleError> {
         self.edit(service, principal, rights, "acl grant", |sd, sid, mask| {
             sd.grant(sid, mask)
@@ -198,12 +219,13 @@ impl Admin {
         .await
     }
 
-    /// Denies `rights` on `service` to `principal`; an explicit deny wins over any allow.
+    /// Denies `rights` (by default the right the service requires) on `service` to
+    /// `principal`; an explicit deny wins over any allow.
     pub async fn acl_deny(
         &self,
         service: Service,
         principal: &str,
-        rights: &[String],
+        rights: Option<AccessMask>,
     ) -> Result<String, RoleError> {
         self.edit(service, principal, rights, "acl deny", |sd, sid, mask| {
             sd.deny(sid, mask)
@@ -226,17 +248,12 @@ impl Admin {
         &self,
         service: Service,
         principal: &str,
-        rights: &[String],
+        rights: Option<AccessMask>,
         action: &str,
         apply: impl FnOnce(&mut SecurityDescriptor, Sid, AccessMask) -> Result<(), rms_dacl::Error>,
     ) -> Result<String, RoleError> {
         let sid = self.resolve(principal).await?;
-        let mask = if rights.is_empty() {
-            service.required_right()
-        } else {
-            AccessMask::from_names(&rights.join(","))
-                .map_err(|e| RoleError::bad_input("unknown_right", e.to_string()))?
-        };
+        let mask = rights.unwrap_or_else(|| service.required_right());
         let mut descriptor = self.descriptor(service).await?;
         apply(&mut descriptor, sid, mask)
             .map_err(|e| RoleError::refused("acl_edit", e.to_string()))?;
@@ -246,7 +263,10 @@ impl Admin {
     async fn descriptor(&self, service: Service) -> Result<SecurityDescriptor, RoleError> {
         let record = self.store.descriptor(service.name()).await?;
         SecurityDescriptor::from_sddl(&record.sddl, &self.context()).map_err(|e| {
-            RoleError::Internal(format!("stored descriptor of {service} is invalid: {e}"))
+            RoleError::Internal(format!(
+                "stored descriptor of {service} is invalid: {}",
+                crate::describe_error(&e)
+            ))
         })
     }
 
@@ -257,18 +277,54 @@ impl Admin {
         action: &str,
     ) -> Result<String, RoleError> {
         let sddl = descriptor.to_sddl(&self.context());
-        let entry = NewAuditEntry {
-            principal: self.actor.clone(),
-            service: service.name().to_owned(),
-            action: action.to_owned(),
-            outcome: Outcome::Allowed,
-            reason: sddl.clone(),
-            node: "cli".to_owned(),
-        };
+        check_reads_back(descriptor, &self.context())?;
+        let entry = NewAuditEntry::new(
+            self.actor.as_str(),
+            service.name(),
+            action,
+            Outcome::Allowed,
+            sddl.as_str(),
+            "cli",
+        );
         self.store
             .set_descriptor(service.name(), &sddl, &entry)
             .await?;
         Ok(sddl)
+    }
+
+    /// Deletes the records of items that expired more than `margin` before `now` (at least
+    /// [`MIN_PRUNE_MARGIN`]: a record must outlive what it records, so that a verifier's
+    /// question about a recent expiry can still be answered), writing the count to the audit
+    /// log in the same transaction. Returns the cutoff and how many records went.
+    pub async fn prune_issued(
+        &self,
+        margin: rms_policy::Lifetime,
+        now: OffsetDateTime,
+    ) -> Result<(OffsetDateTime, u64), RoleError> {
+        let cutoff = margin
+            .start_before(now)
+            .map_err(|e| RoleError::bad_input("invalid_margin", e.to_string()))?;
+        if now - cutoff < MIN_PRUNE_MARGIN {
+            return Err(RoleError::bad_input(
+                "margin_too_short",
+                format!(
+                    "a margin of {margin} is too short: keep records at least one day after expiry"
+                ),
+            ));
+        }
+        let entry = NewAuditEntry::new(
+            self.actor.as_str(),
+            crate::ADMINISTRATION,
+            "certs prune",
+            Outcome::Allowed,
+            format!(
+                "records of items expired before {} (margin {margin})",
+                crate::rfc3339(cutoff)
+            ),
+            "cli",
+        );
+        let deleted = self.store.prune_issued(cutoff, &entry).await?;
+        Ok((cutoff, deleted))
     }
 
     /// The SID of a principal or group name, a SID string, or an SDDL alias.
@@ -285,19 +341,36 @@ impl Admin {
     }
 
     async fn log(&self, action: &str, reason: &str) -> Result<(), RoleError> {
-        let entry = NewAuditEntry {
-            principal: self.actor.clone(),
-            service: "Administration".to_owned(),
-            action: action.to_owned(),
-            outcome: Outcome::Allowed,
-            reason: reason.to_owned(),
-            node: "cli".to_owned(),
-        };
+        let entry = NewAuditEntry::new(
+            self.actor.as_str(),
+            crate::ADMINISTRATION,
+            action,
+            Outcome::Allowed,
+            reason,
+            "cli",
+        );
         Ok(self.store.audit(&entry).await?)
     }
 }
 
-fn check_name(name: &str) -> Result<(), RoleError> {
+/// Refuses a descriptor that would not read back as itself: every node parses the stored SDDL
+/// on every change, so what cannot be read back must never be stored.
+fn check_reads_back(
+    descriptor: &SecurityDescriptor,
+    context: &SidContext,
+) -> Result<(), RoleError> {
+    descriptor.read_back(context).map(drop).map_err(|e| {
+        RoleError::refused(
+            "descriptor_not_storable",
+            format!(
+                "the descriptor would not read back as written ({}); nothing was stored",
+                crate::describe_error(&e)
+            ),
+        )
+    })
+}
+
+pub(crate) fn check_name(name: &str) -> Result<(), RoleError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -321,7 +394,7 @@ pub(crate) async fn create_cluster(
     store: &Store,
     role: ClusterRole,
     chain: &Chain,
-    key: &RsaSigner,
+    key: &dyn PrivateKey,
     secret: &ClusterSecret,
     services: &[Service],
     now: OffsetDateTime,
@@ -340,9 +413,7 @@ pub(crate) async fn create_cluster(
     let slc = SlcRecord {
         serial: crate::serial_hex(leaf),
         chain_pem: chain.to_pem().map_err(RoleError::Cert)?,
-        encrypted_key: key
-            .to_encrypted_pkcs8_der(secret.passphrase())
-            .map_err(RoleError::Cert)?,
+        encrypted_key: crate::cluster::stored_key(key, secret)?,
         not_before: validity.not_before(),
         not_after: validity.not_after(),
         installed_at: now,
@@ -357,15 +428,15 @@ pub(crate) async fn create_cluster(
     store.create_cluster(&identity, &slc).await?;
     let context = SidContext::domain(domain);
     for service in services {
-        let entry = NewAuditEntry {
-            principal: "init".into(),
-            service: service.name().into(),
-            action: "acl init".into(),
-            outcome: Outcome::Allowed,
-            reason: service.default_sddl().into(),
-            node: "cli".into(),
-        };
-        let sddl = service.default_descriptor().to_sddl(&context);
+        let entry = NewAuditEntry::new(
+            "init",
+            service.name(),
+            "acl init",
+            Outcome::Allowed,
+            service.default_sddl(),
+            "cli",
+        );
+        let sddl = service.default_descriptor()?.to_sddl(&context);
         store.set_descriptor(service.name(), &sddl, &entry).await?;
     }
     let sid = |rid| {
@@ -380,6 +451,7 @@ pub(crate) async fn create_cluster(
             name: ADMINS_GROUP.into(),
             kind: PrincipalKind::Group,
             created_at: now,
+            disabled: false,
         })
         .await?;
     let token = new_token()?;
@@ -388,6 +460,7 @@ pub(crate) async fn create_cluster(
         name: ADMIN_PRINCIPAL.into(),
         kind: PrincipalKind::User,
         created_at: now,
+        disabled: false,
     };
     store
         .add_user(&admin, &[ADMINS_GROUP.to_owned()], &hash_token(&token))

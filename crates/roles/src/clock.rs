@@ -27,6 +27,7 @@ pub struct ManualClock(Mutex<OffsetDateTime>);
 
 impl ManualClock {
     /// A clock showing `now`.
+    #[must_use]
     pub fn new(now: OffsetDateTime) -> Self {
         Self(Mutex::new(now))
     }

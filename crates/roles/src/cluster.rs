@@ -3,9 +3,10 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use rms_cert::{Chain, Issuer, RsaSigner};
+use rms_cert::{Chain, Issuer};
 use rms_chain::{Cert, TrustAnchor, TrustAnchors, Verifier, VerifyOptions};
-use rms_dacl::{AccessMask, DomainSid, Service, Sid, SidContext};
+use rms_dacl::{DomainSid, Sid, SidContext};
+use rms_keys::{KeyReference, PrivateKey};
 use rms_policy::{Validity, ValidityPolicy, WindowPosition};
 use rms_store::{ClusterIdentity, NewAuditEntry, Outcome, SlcRecord, Store};
 use time::OffsetDateTime;
@@ -13,10 +14,18 @@ use time::OffsetDateTime;
 use crate::secret::ClusterSecret;
 
 mod access;
+mod controls;
+mod credentials;
+mod directory;
+mod publishers;
+mod refusals;
 
-use crate::{Clock, RoleError, SystemClock};
+use crate::{Clock, RequestContext, RoleError, Service, SystemClock};
 use access::AccessCache;
 pub use access::{Caller, Decision};
+pub(crate) use controls::ContentControls;
+pub(crate) use directory::Directory;
+pub(crate) use publishers::{Publisher, Publishers};
 
 /// How a node runs.
 #[derive(Debug, Clone)]
@@ -40,6 +49,7 @@ impl Default for NodeOptions {
 }
 
 /// `host-pid`, unique enough among a cluster's nodes.
+#[must_use]
 pub fn default_node_id() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
@@ -52,7 +62,7 @@ pub fn default_node_id() -> String {
 #[derive(Debug)]
 pub(crate) struct SigningIdentity {
     pub(crate) issuer: Issuer,
-    pub(crate) key: Arc<RsaSigner>,
+    pub(crate) key: Arc<dyn PrivateKey>,
     pub(crate) serial: String,
     pub(crate) validity: Validity,
 }
@@ -64,12 +74,18 @@ pub struct Cluster {
     identity: ClusterIdentity,
     domain: DomainSid,
     signing: RwLock<Arc<SigningIdentity>>,
+    /// The SLCs whose publishing licenses the cluster honours (licensing clusters).
+    publishers: RwLock<Arc<Publishers>>,
     anchor_pem: String,
     verifier: Verifier,
     options: NodeOptions,
     access: Mutex<AccessCache>,
+    /// The rate at which refusals reach the audit log, per source.
+    refusals: Mutex<refusals::RefusalAudit>,
     /// Decrypts the SLC key: kept to load a renewed SLC another node installed.
     secret: ClusterSecret,
+    /// When this node last recorded each token's use (bounded like the caller cache).
+    token_uses: Mutex<std::collections::HashMap<String, OffsetDateTime>>,
 }
 
 impl Cluster {
@@ -83,9 +99,14 @@ impl Cluster {
         let domain = parse_domain(&identity.domain_sid)?;
         let slc = store.current_slc().await?;
         let signing = load_signing_identity(&slc, secret, options.policy)?;
+        let publishers = Publishers::load(&store.slcs().await?, &signing)?;
         let anchor = signing.issuer.chain().anchor().clone();
-        let anchor_cert = Cert::from_certificate(&anchor)
-            .map_err(|e| RoleError::Internal(format!("stored trust anchor is unusable: {e}")))?;
+        let anchor_cert = Cert::from_certificate(&anchor).map_err(|e| {
+            RoleError::Internal(format!(
+                "stored trust anchor is unusable: {}",
+                crate::describe_error(&e)
+            ))
+        })?;
         let anchor_pem = rms_cert::certificate_to_pem(&anchor).map_err(RoleError::Cert)?;
         let mut anchors = TrustAnchors::new();
         anchors.add(TrustAnchor::new(anchor_cert));
@@ -98,11 +119,14 @@ impl Cluster {
             identity,
             domain,
             signing: RwLock::new(Arc::new(signing)),
+            publishers: RwLock::new(Arc::new(publishers)),
             anchor_pem,
             verifier,
             options,
             access: Mutex::new(AccessCache::default()),
+            refusals: Mutex::default(),
             secret: secret.clone(),
+            token_uses: Mutex::default(),
         })
     }
 
@@ -143,7 +167,7 @@ impl Cluster {
 
     /// The current SLC's private key, to sign with (for example to measure the raw signing
     /// rate beside the cluster's issuance rate).
-    pub fn signer(&self) -> Arc<RsaSigner> {
+    pub fn signer(&self) -> Arc<dyn PrivateKey> {
         self.signing().key.clone()
     }
 
@@ -157,6 +181,32 @@ impl Cluster {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    /// The publisher whose SLC is `certificate_der`, if this cluster honours its publishing
+    /// licenses (it is one of the cluster's own SLCs).
+    pub(crate) fn publisher(&self, certificate_der: &[u8]) -> Option<Arc<Publisher>> {
+        let publishers = match self.publishers.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        publishers.get(certificate_der)
+    }
+
+    /// The cluster secret, to decrypt keys stored under it.
+    pub(crate) fn secret(&self) -> &ClusterSecret {
+        &self.secret
+    }
+
+    /// Reads the cluster's SLCs again (after one was installed here or elsewhere).
+    async fn reload_publishers(&self) -> Result<(), RoleError> {
+        let publishers = Publishers::load(&self.store.slcs().await?, &self.signing())?;
+        let publishers = Arc::new(publishers);
+        match self.publishers.write() {
+            Ok(mut guard) => *guard = publishers,
+            Err(poisoned) => *poisoned.into_inner() = publishers,
+        }
+        Ok(())
     }
 
     /// The SID context for reading and printing the cluster's SDDL (domain-relative aliases
@@ -182,14 +232,14 @@ impl Cluster {
                 code: "slc_not_yet_valid",
                 message: format!(
                     "the cluster's server licensor certificate is not valid before {}; check the server's clock",
-                    signing.validity.not_before()
+                    crate::rfc3339(signing.validity.not_before())
                 ),
             }),
             WindowPosition::After => Err(RoleError::NotReady {
                 code: "slc_expired",
                 message: format!(
                     "the cluster's server licensor certificate expired at {}; renew it before issuing again",
-                    signing.validity.not_after()
+                    crate::rfc3339(signing.validity.not_after())
                 ),
             }),
         }
@@ -205,10 +255,11 @@ impl Cluster {
             Ok(identity) => {
                 tracing::info!(serial = %slc.serial, "switched to the cluster's renewed SLC");
                 self.set_signing(identity);
+                self.reload_publishers().await?;
             }
             // Keep signing with the SLC in hand rather than stop: the operator sees why.
             Err(error) => {
-                tracing::error!(%error, serial = %slc.serial, "cannot load the cluster's new SLC")
+                tracing::error!(error = %crate::describe_error(&error), serial = %slc.serial, "cannot load the cluster's new SLC")
             }
         }
         Ok(())
@@ -228,7 +279,7 @@ impl Cluster {
     pub async fn install_slc(
         &self,
         chain: &Chain,
-        key: Arc<RsaSigner>,
+        key: Arc<dyn PrivateKey>,
     ) -> Result<Validity, RoleError> {
         let leaf = chain.leaf();
         let validity = rms_policy::from_x509_validity(leaf.tbs_certificate().validity())
@@ -236,15 +287,18 @@ impl Cluster {
         let record = SlcRecord {
             serial: crate::serial_hex(leaf),
             chain_pem: chain.to_pem().map_err(RoleError::Cert)?,
-            encrypted_key: key
-                .to_encrypted_pkcs8_der(self.secret.passphrase())
-                .map_err(RoleError::Cert)?,
+            encrypted_key: stored_key(key.as_ref(), &self.secret)?,
             not_before: validity.not_before(),
             not_after: validity.not_after(),
             installed_at: self.now(),
         };
         let issuer = Issuer::new(key.clone(), chain.clone())
-            .map_err(|e| RoleError::Internal(format!("the new SLC and its key do not match: {e}")))?
+            .map_err(|e| {
+                RoleError::Internal(format!(
+                    "the new SLC and its key do not match: {}",
+                    crate::describe_error(&e)
+                ))
+            })?
             .with_policy(self.options.policy);
         self.store.install_slc(&record).await?;
         self.set_signing(SigningIdentity {
@@ -253,26 +307,14 @@ impl Cluster {
             serial: record.serial,
             validity,
         });
+        self.reload_publishers().await?;
         Ok(validity)
     }
 
-    /// Appends to the audit log.
-    pub async fn audit(
-        &self,
-        principal: &str,
-        service: Service,
-        action: &str,
-        outcome: Outcome,
-        reason: &str,
-    ) -> Result<(), RoleError> {
-        Ok(self
-            .store
-            .audit(&self.audit_entry(principal, service, action, outcome, reason))
-            .await?)
-    }
-
+    /// The audit entry of `ctx`'s request, written by this node.
     pub(crate) fn audit_entry(
         &self,
+        ctx: &RequestContext,
         principal: &str,
         service: Service,
         action: &str,
@@ -280,19 +322,17 @@ impl Cluster {
         reason: &str,
     ) -> NewAuditEntry {
         NewAuditEntry {
-            principal: principal.to_owned(),
-            service: service.name().to_owned(),
-            action: action.to_owned(),
-            outcome,
-            reason: reason.to_owned(),
-            node: self.options.node_id.clone(),
+            peer: ctx.peer().map(|peer| peer.to_string()),
+            request_id: Some(ctx.request_id().to_owned()),
+            ..NewAuditEntry::new(
+                principal,
+                service.name(),
+                action,
+                outcome,
+                reason,
+                self.options.node_id.as_str(),
+            )
         }
-    }
-
-    /// The access mask the name of a right stands for (`subenroll`, `issue-use-license`, ...).
-    pub fn parse_rights(names: &[String]) -> Result<AccessMask, RoleError> {
-        AccessMask::from_names(&names.join(","))
-            .map_err(|e| RoleError::bad_input("unknown_right", e.to_string()))
     }
 }
 
@@ -303,13 +343,13 @@ pub fn renewal_warning(cluster: &Cluster, now: OffsetDateTime) -> Option<String>
     match cluster.options().policy.renewal_status(&validity, now) {
         rms_policy::RenewalStatus::Due { expires_in } => Some(format!(
             "the server licensor certificate expires at {} (in {} days): renew it",
-            validity.not_after(),
+            crate::rfc3339(validity.not_after()),
             expires_in.whole_days()
         )),
         rms_policy::RenewalStatus::ExpiredInGrace { expired_for } => Some(format!(
             "the server licensor certificate expired {} days ago, at {}: renew it before the grace period ends",
             expired_for.whole_days(),
-            validity.not_after()
+            crate::rfc3339(validity.not_after())
         )),
         _ => None,
     }
@@ -328,18 +368,17 @@ pub(crate) fn load_signing_identity(
     secret: &ClusterSecret,
     policy: ValidityPolicy,
 ) -> Result<SigningIdentity, RoleError> {
-    let key = RsaSigner::from_encrypted_pkcs8_der(&slc.encrypted_key, secret.passphrase()).map_err(|_| {
-        RoleError::Secret(
-            "the cluster secret does not decrypt the SLC private key in the configuration database: \
-             give this cluster's secret (the file written at init, or RMS_CLUSTER_SECRET)"
-                .into(),
-        )
+    let key = open_stored_key(&slc.encrypted_key, secret)?;
+    let chain = Chain::from_pem(&slc.chain_pem).map_err(|e| {
+        RoleError::Internal(format!("stored SLC chain: {}", crate::describe_error(&e)))
     })?;
-    let key = Arc::new(key);
-    let chain = Chain::from_pem(&slc.chain_pem)
-        .map_err(|e| RoleError::Internal(format!("stored SLC chain: {e}")))?;
     let issuer = Issuer::new(key.clone(), chain)
-        .map_err(|e| RoleError::Internal(format!("stored SLC and key do not match: {e}")))?
+        .map_err(|e| {
+            RoleError::Internal(format!(
+                "stored SLC and key do not match: {}",
+                crate::describe_error(&e)
+            ))
+        })?
         .with_policy(policy);
     let validity = issuer.validity();
     Ok(SigningIdentity {
@@ -348,4 +387,32 @@ pub(crate) fn load_signing_identity(
         serial: slc.serial.clone(),
         validity,
     })
+}
+
+/// What the configuration database keeps for `key`: the key encrypted under the cluster
+/// secret, or, for a key inside a token, its PKCS#11 URI.
+pub(crate) fn stored_key(
+    key: &dyn PrivateKey,
+    secret: &ClusterSecret,
+) -> Result<Vec<u8>, RoleError> {
+    key.to_reference(secret.passphrase())
+        .map(|reference| reference.to_stored())
+        .map_err(RoleError::Key)
+}
+
+/// Opens a key the configuration database keeps (see [`stored_key`]).
+pub(crate) fn open_stored_key(
+    stored: &[u8],
+    secret: &ClusterSecret,
+) -> Result<Arc<dyn PrivateKey>, RoleError> {
+    let reference = KeyReference::from_stored(stored).map_err(RoleError::Key)?;
+    match reference.open(secret.passphrase()) {
+        Ok(key) => Ok(key),
+        Err(_) if !reference.is_pkcs11() => Err(RoleError::Secret(
+            "the cluster secret does not decrypt the SLC private key in the configuration database: \
+             give this cluster's secret (the file written when the cluster was created, or RMS_CLUSTER_SECRET)"
+                .into(),
+        )),
+        Err(error) => Err(RoleError::Key(error)),
+    }
 }

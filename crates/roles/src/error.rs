@@ -73,8 +73,30 @@ pub enum RoleError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A certificate or license operation failed for a reason that is not the caller's.
-    #[error("certificate operation failed: {0}")]
-    Cert(CertError),
+    #[error("certificate operation failed")]
+    Cert(#[source] CertError),
+    /// The cluster's key could not be used: its token is out of reach (503), or it is not
+    /// where its reference says (a wrong PIN, no such key or module).
+    #[error("the cluster's key cannot be used")]
+    Key(#[source] rms_keys::KeyError),
+    /// Another server (the issuer of the SLC when renewing, a licensing server for a client)
+    /// could not be reached, or refused.
+    #[error("the server did not do as asked")]
+    Upstream(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A protected file could not be protected, read or opened (`rms-content` says why and
+    /// where).
+    #[error(transparent)]
+    Content(#[from] rms_content::ContentError),
+    /// A file of the client's own (a document, its license store) could not be read or
+    /// written.
+    #[error("{what}")]
+    LocalFile {
+        /// What was being done, naming the file.
+        what: String,
+        /// The system's reason.
+        #[source]
+        source: std::io::Error,
+    },
     /// Our fault.
     #[error("internal error: {0}")]
     Internal(String),
@@ -82,6 +104,7 @@ pub enum RoleError {
 
 impl RoleError {
     /// The class of the error.
+    #[must_use]
     pub fn class(&self) -> ErrorClass {
         match self {
             RoleError::Unauthenticated(_) => ErrorClass::Unauthenticated,
@@ -95,6 +118,15 @@ impl RoleError {
             RoleError::Store(StoreError::AlreadyExists { .. }) => ErrorClass::Unprocessable,
             RoleError::Store(StoreError::NoCluster) => ErrorClass::Unavailable,
             RoleError::Store(StoreError::StaleConfiguration { .. }) => ErrorClass::Unavailable,
+            RoleError::Upstream(_) => ErrorClass::Unavailable,
+            RoleError::Key(e) if e.is_unavailable() => ErrorClass::Unavailable,
+            RoleError::Key(_) => ErrorClass::Internal,
+            RoleError::Content(e) => match e.rank() {
+                0 => ErrorClass::BadRequest,
+                10 => ErrorClass::Internal,
+                _ => ErrorClass::Unprocessable,
+            },
+            RoleError::LocalFile { .. } => ErrorClass::Internal,
             RoleError::Store(_)
             | RoleError::Secret(_)
             | RoleError::Cert(_)
@@ -103,6 +135,7 @@ impl RoleError {
     }
 
     /// A stable, machine-readable code.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             RoleError::Unauthenticated(_) => "unauthorized",
@@ -119,6 +152,15 @@ impl RoleError {
             RoleError::Store(_) => "store_error",
             RoleError::Secret(_) => "secret",
             RoleError::Cert(_) => "certificate_error",
+            RoleError::Upstream(_) => "upstream_unavailable",
+            RoleError::Key(e) if e.is_unavailable() => "key_unavailable",
+            RoleError::Key(_) => "key_error",
+            RoleError::Content(e) => match e.rank() {
+                0 => "invalid_document_input",
+                10 => "document_io",
+                _ => "protected_file_refused",
+            },
+            RoleError::LocalFile { .. } => "local_file",
             RoleError::Internal(_) => "internal",
         }
     }
@@ -136,6 +178,36 @@ impl RoleError {
             message: message.into(),
         }
     }
+
+    /// An I/O failure on the client's own file: `what` names the file.
+    pub(crate) fn local_file(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let what = what.into();
+        move |source| RoleError::LocalFile { what, source }
+    }
+}
+
+/// `error`'s message followed by its causes' (each [`std::error::Error::source`]), separated by
+/// `": "`: how to show an error to a person when its causes are not in its own message.
+///
+/// ```
+/// let io = std::io::Error::other("disk full");
+/// let error = rms_roles::RoleError::Upstream(Box::new(io));
+/// assert_eq!(rms_roles::describe_error(&error), "the server did not do as asked: disk full");
+/// ```
+#[must_use]
+pub fn describe_error(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let message = inner.to_string();
+        // A cause that repeats what its parent said adds nothing.
+        if !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 /// Maps a refused enrollment request to a caller's error: undecodable requests are bad input,
@@ -164,32 +236,36 @@ pub(crate) fn cert_refused(error: CertError) -> RoleError {
     match error {
         CertError::Request(e) => request_refused(e),
         CertError::Decode { .. } | CertError::TrailingData { .. } | CertError::License(_) => {
-            RoleError::bad_input("malformed_input", error.to_string())
+            RoleError::bad_input("malformed_input", describe_error(&error))
         }
-        CertError::WrongRole { .. } => RoleError::refused("wrong_role", error.to_string()),
-        CertError::SameKey => RoleError::refused("same_key", error.to_string()),
+        CertError::WrongRole { .. } => RoleError::refused("wrong_role", describe_error(&error)),
+        CertError::SameKey => RoleError::refused("same_key", describe_error(&error)),
         CertError::GranteeNotInPolicy { .. } => {
-            RoleError::refused("not_granted", error.to_string())
+            RoleError::refused("not_granted", describe_error(&error))
+        }
+        CertError::UnknownUsageRight { .. } => {
+            RoleError::bad_input("invalid_rights", describe_error(&error))
         }
         CertError::LicenseInput { .. } | CertError::ContentKey { .. } => {
-            RoleError::refused("license_refused", error.to_string())
+            RoleError::refused("license_refused", describe_error(&error))
         }
         CertError::UnsupportedKeySize { .. } | CertError::Key { .. } => {
-            RoleError::refused("unsupported_key", error.to_string())
+            RoleError::refused("unsupported_key", describe_error(&error))
         }
         CertError::InvalidRenewal { .. } => {
-            RoleError::bad_input("malformed_renewal", error.to_string())
+            RoleError::bad_input("malformed_renewal", describe_error(&error))
         }
         CertError::RenewalCertificateMismatch { .. } => {
-            RoleError::refused("renewal_wrong_certificate", error.to_string())
+            RoleError::refused("renewal_wrong_certificate", describe_error(&error))
         }
         CertError::RenewalNotSignedByCurrentKey { .. } => {
-            RoleError::refused("renewal_not_signed_by_slc", error.to_string())
+            RoleError::refused("renewal_not_signed_by_slc", describe_error(&error))
         }
         CertError::RenewalInnerRequest(e) => request_refused(e),
         CertError::RenewalIdentityChanged { .. } => {
-            RoleError::refused("renewal_identity_changed", error.to_string())
+            RoleError::refused("renewal_identity_changed", describe_error(&error))
         }
+        CertError::Keys(key) => RoleError::Key(key),
         CertError::IssuerNotValid { .. } => RoleError::NotReady {
             code: "slc_not_valid",
             message: format!("{error}; renew the server licensor certificate"),

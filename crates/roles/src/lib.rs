@@ -39,36 +39,78 @@
 //!
 //! // A fresh root refuses every sub-enrollment, its own administrator's included.
 //! let plan = EnrollmentPlan::new("licensing-1", "https://lic.example", 2048)?;
-//! let refused = root.sub_enroll(Some(&made.admin.token), plan.request_pem().as_bytes()).await;
+//! let admin = RequestContext::bearer(&made.admin.token);
+//! let refused = root.sub_enroll(&admin, plan.request_pem().as_bytes()).await;
 //! assert!(matches!(refused, Err(RoleError::Denied { .. })));
 //! # Ok(()) }
 //! # tokio::runtime::Runtime::new()?.block_on(demo()).map_err(|e| e.to_string())?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub use crate::admin::{ADMIN_PRINCIPAL, ADMINS_GROUP, Admin, AdminCredentials};
+pub use crate::admin::{ADMIN_PRINCIPAL, ADMINS_GROUP, Admin, AdminCredentials, MIN_PRUNE_MARGIN};
 pub use crate::clock::{Clock, ManualClock, SystemClock};
 pub use crate::cluster::{
     Caller, Cluster, Decision, NodeOptions, default_node_id, renewal_warning,
 };
-pub use crate::error::{ErrorClass, RoleError};
-pub use crate::licensing::{EnrollmentPlan, LICENSING_SERVICES, LicensingRole, PublishRequest};
-pub use crate::lifecycle::{CRL_LIFETIME, RenewalPlan, renew_root_with_authority};
-pub use crate::root::{ROOT_SERVICES, RootInit, RootInitOutcome, RootRole, init_root};
+pub use crate::content_controls::{
+    ContentRevocations, MAX_REVOCATION_REASON_CHARS, REVOCATION_LIST_LIFETIME,
+    REVOCATION_LIST_REUSE,
+};
+pub use crate::context::RequestContext;
+pub use crate::error::{ErrorClass, RoleError, describe_error};
+pub use crate::health::{HEALTH_DATABASE_TIMEOUT, Health};
+pub use crate::licensing::{
+    CacheStats, EnrollmentPlan, LICENSING_SERVICES, LicensingRole, PublishRequest,
+    import_licensing_cluster,
+};
+pub use crate::maintenance::{
+    HEARTBEAT_INTERVAL, Maintenance, RENEWAL_CHECK, RENEWAL_FIRST_RETRY, RenewalChannel,
+    renewal_backoff,
+};
+pub use crate::principals::IssuedToken;
+pub use crate::renewal_plan::RenewalPlan;
+pub use crate::reports::{
+    ADMINISTRATION, AceView, AclView, AuditQuery, IssuedView, PeriodEnd, parse_time_or_date,
+};
+pub use crate::root::{
+    AdmittedRenewal, CRL_LIFETIME, ROOT_SERVICES, RootInit, RootInitOutcome, RootRole, init_root,
+    init_root_with_key, renew_root_with_authority,
+};
 pub use crate::secret::{
     CLUSTER_SECRET_ENV, CLUSTER_SECRET_FILE, ClusterSecret, hash_token, new_token,
     write_private_file,
 };
-pub use rms_dacl::Service;
+pub use crate::services::{
+    ALL_SERVICE_RIGHTS, SERVICE_MAPPING, Service, ServiceRight, ServiceRights, describe_denial,
+};
+pub use crate::templates::{TEMPLATE_LIST_LIFETIME, TemplateSpec};
+
+pub use rms_dacl::AccessMask;
+pub use rms_store::{Store, StoreOptions};
+/// The crates the roles are built on, for embedding services that want one dependency.
+pub use {
+    rms_cert as cert, rms_chain as chain, rms_content as content, rms_dacl as dacl,
+    rms_keys as keys, rms_policy as policy, rms_store as store,
+};
 
 mod admin;
+mod cache;
+pub mod client;
 mod clock;
 mod cluster;
+mod content_controls;
+mod context;
 mod error;
+mod health;
 mod licensing;
-mod lifecycle;
+mod maintenance;
+mod principals;
+mod renewal_plan;
+mod reports;
 mod root;
 mod secret;
+mod services;
+mod templates;
 
 /// Locks a mutex of ours. None of them holds an invariant a panic elsewhere could leave
 /// half-updated (caches, a clock, the published CRL), so a poisoned lock is still usable.
@@ -78,7 +120,29 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// `at` as RFC 3339 (`2026-12-01T08:00:00Z`), the form every message of ours writes times in.
+#[must_use]
+pub fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// ` (REASON)` after a revocation's message when it has a reason, nothing otherwise.
+pub(crate) fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(" ({reason})")
+    }
+}
+
+/// `at` without its fraction of a second (what the database and the signed lists keep).
+pub(crate) fn whole_seconds(at: time::OffsetDateTime) -> time::OffsetDateTime {
+    at.replace_nanosecond(0).unwrap_or(at)
+}
+
 /// The serial number of a certificate, as lowercase hex.
+#[must_use]
 pub fn serial_hex(certificate: &rms_cert::x509_cert::Certificate) -> String {
     certificate
         .tbs_certificate()

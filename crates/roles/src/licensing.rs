@@ -1,25 +1,26 @@
 //! The licensing role: enrolls by sub-enrollment with a root, then issues publishing and use
 //! licenses signed with the cluster's SLC key.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use der::{Decode, Encode};
-use rms_cert::spki::SubjectPublicKeyInfoOwned;
 use rms_cert::{
-    Chain, ContentPolicy, EnrollmentRequest, Grant, Grantee, LicenseBody, PublishingLicense,
-    RecipientKey, RsaSigner, ServerId, ServerIdentity, ServerRole, SignedLicense, WrappedKey,
-    issue_publishing_license, issue_use_license_with_content_key, unwrap_content_key,
+    Chain, ContentPolicy, EnrollmentRequest, Grant, LicenseBody, RsaSigner, ServerId,
+    ServerIdentity, ServerRole, SignedLicense, WrappedKey, issue_publishing_license,
+    unwrap_content_key,
 };
 use rms_chain::{Cert, Purpose, TrustAnchor, TrustAnchors, VerifyOptions, verify_path};
-use rms_dacl::Service;
+use rms_keys::PrivateKey;
 use rms_store::{ClusterRole, IssuedKind, IssuedRecord, Outcome, Store};
-use sha2::{Digest, Sha256};
 
 use crate::admin::{AdminCredentials, create_cluster};
+use crate::cluster::Directory;
 use crate::error::cert_refused;
 use crate::secret::ClusterSecret;
-use crate::{Cluster, Decision, NodeOptions, RoleError, lock};
+use crate::{Cluster, Decision, NodeOptions, RequestContext, RoleError, Service};
+
+mod use_license;
+
+pub use use_license::CacheStats;
 
 /// The services a licensing server exposes.
 pub const LICENSING_SERVICES: [Service; 4] = [
@@ -29,37 +30,36 @@ pub const LICENSING_SERVICES: [Service; 4] = [
     Service::Renewal,
 ];
 
-/// Most content keys kept unwrapped in memory (each unwrap costs a private-key operation).
-const CONTENT_KEY_CACHE: usize = 10_000;
-
-/// Most verified publishing licenses remembered (by digest of their PEM text).
-const VERIFIED_CACHE: usize = 10_000;
-
-/// Most users' public keys kept parsed.
-const RECIPIENT_CACHE: usize = 10_000;
-
 /// The first step of enrolling a licensing cluster: its new key and the request to send to
 /// the root.
 #[derive(Debug)]
 pub struct EnrollmentPlan {
-    key: RsaSigner,
+    key: Arc<dyn PrivateKey>,
     request_pem: String,
 }
 
 impl EnrollmentPlan {
     /// A new key and request for a licensing server called `name` serving at `url`.
     pub fn new(name: &str, url: &str, key_bits: usize) -> Result<Self, RoleError> {
-        let key = RsaSigner::generate(key_bits).map_err(RoleError::Cert)?;
+        let key: Arc<dyn PrivateKey> =
+            Arc::new(RsaSigner::generate(key_bits).map_err(RoleError::Cert)?);
+        Self::with_key(name, url, key)
+    }
+
+    /// A request for a licensing server called `name` serving at `url`, for `key` (made
+    /// wherever the operator chose, e.g. inside a token with [`rms_keys::KeyLocation`]).
+    pub fn with_key(name: &str, url: &str, key: Arc<dyn PrivateKey>) -> Result<Self, RoleError> {
         let id = ServerId::random().map_err(RoleError::Cert)?;
         let identity = ServerIdentity::new(name, ServerRole::LicensingServer, id, url)
             .map_err(cert_refused)?;
-        let request_pem = EnrollmentRequest::new(&identity, &key)
+        let request_pem = EnrollmentRequest::new(&identity, key.as_ref())
             .and_then(|r| r.to_pem())
             .map_err(RoleError::Cert)?;
         Ok(Self { key, request_pem })
     }
 
     /// The request to send to the root, PEM.
+    #[must_use]
     pub fn request_pem(&self) -> &str {
         &self.request_pem
     }
@@ -67,7 +67,7 @@ impl EnrollmentPlan {
     /// Finishes enrollment with the chain the root returned: verifies it against the
     /// enrollment authority the operator trusts (never the chain's own last certificate),
     /// checks that it certifies this plan's key as a licensing server, and creates the cluster
-    /// in `store` with the key encrypted under `secret`.
+    /// in `store` with the key stored under `secret`.
     pub async fn complete(
         self,
         store: &Store,
@@ -76,86 +76,106 @@ impl EnrollmentPlan {
         anchor_pem: &str,
         options: &NodeOptions,
     ) -> Result<AdminCredentials, RoleError> {
-        let now = options.clock.now();
-        let chain = Chain::from_pem(chain_pem).map_err(|e| {
-            RoleError::bad_input(
-                "malformed_chain",
-                format!("the root's answer is not a PEM chain: {e}"),
-            )
-        })?;
-        let untrusted = |e: rms_chain::ChainError| {
-            RoleError::refused(
-                "untrusted_chain",
-                format!("the chain the root returned does not verify: {e}"),
-            )
-        };
-        let anchor = TrustAnchor::from_pem(anchor_pem).map_err(untrusted)?;
-        let mut anchors = TrustAnchors::new();
-        anchors.add(anchor);
-        let certs = chain
-            .certificates()
-            .iter()
-            .map(Cert::from_certificate)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(untrusted)?;
-        let (leaf, pool) = certs
-            .split_first()
-            .ok_or_else(|| RoleError::bad_input("malformed_chain", "empty chain"))?;
-        let verify = VerifyOptions::new()
-            .with_clock_skew(options.policy.clock_skew)
-            .with_purpose(Purpose::ServerLicensor);
-        verify_path(leaf, pool, &anchors, now, &verify).map_err(untrusted)?;
-        let public_key = rms_cert::Signer::public_key(&self.key);
-        if *chain.leaf().tbs_certificate().subject_public_key_info() != public_key {
-            return Err(RoleError::refused(
-                "wrong_key",
-                "the returned SLC does not certify this server's key",
-            ));
-        }
-        let identity = ServerIdentity::from_certificate(chain.leaf()).map_err(cert_refused)?;
-        if identity.role() != ServerRole::LicensingServer {
-            return Err(RoleError::refused(
-                "wrong_role",
-                "the returned SLC is not a licensing server's",
-            ));
-        }
-        create_cluster(
-            store,
-            ClusterRole::Licensing,
-            &chain,
-            &self.key,
-            secret,
-            &LICENSING_SERVICES,
-            now,
-        )
-        .await
+        import_licensing_cluster(store, secret, chain_pem, anchor_pem, self.key, options).await
     }
 }
 
-/// What a client asks to publish: the content, who gets which rights, and the content key
-/// wrapped (RSA-OAEP) to the licensing cluster's public key.
+/// Creates a licensing cluster in `store` from an SLC chain (PEM, leaf first) and its key,
+/// obtained by any means (an enrollment of ours, or an SLC and key moved from elsewhere): the
+/// chain must verify against the enrollment authority `anchor_pem` now, certify `key`, and name
+/// a licensing server. The key is stored under `secret` (or, for a key in a token, by its
+/// URI); the cluster gets the default service descriptors and an administrator, whose
+/// credentials are returned.
+pub async fn import_licensing_cluster(
+    store: &Store,
+    secret: &ClusterSecret,
+    chain_pem: &str,
+    anchor_pem: &str,
+    key: Arc<dyn PrivateKey>,
+    options: &NodeOptions,
+) -> Result<AdminCredentials, RoleError> {
+    let now = options.clock.now();
+    let chain = Chain::from_pem(chain_pem).map_err(|e| {
+        RoleError::bad_input(
+            "malformed_chain",
+            format!(
+                "the chain is not a PEM chain: {}",
+                crate::describe_error(&e)
+            ),
+        )
+    })?;
+    let untrusted = |e: rms_chain::ChainError| {
+        RoleError::refused(
+            "untrusted_chain",
+            format!(
+                "the chain does not verify against the enrollment authority: {}",
+                crate::describe_error(&e)
+            ),
+        )
+    };
+    let anchor = TrustAnchor::from_pem(anchor_pem).map_err(untrusted)?;
+    let mut anchors = TrustAnchors::new();
+    anchors.add(anchor);
+    let certs = chain
+        .certificates()
+        .iter()
+        .map(Cert::from_certificate)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(untrusted)?;
+    let (leaf, pool) = certs
+        .split_first()
+        .ok_or_else(|| RoleError::bad_input("malformed_chain", "empty chain"))?;
+    let verify = VerifyOptions::new()
+        .with_clock_skew(options.policy.clock_skew)
+        .with_purpose(Purpose::ServerLicensor);
+    verify_path(leaf, pool, &anchors, now, &verify).map_err(untrusted)?;
+    if *chain.leaf().tbs_certificate().subject_public_key_info() != key.public_key() {
+        return Err(RoleError::refused(
+            "wrong_key",
+            "the SLC does not certify this server's key",
+        ));
+    }
+    let identity = ServerIdentity::from_certificate(chain.leaf()).map_err(cert_refused)?;
+    if identity.role() != ServerRole::LicensingServer {
+        return Err(RoleError::refused(
+            "wrong_role",
+            "the SLC is not a licensing server's",
+        ));
+    }
+    create_cluster(
+        store,
+        ClusterRole::Licensing,
+        &chain,
+        key.as_ref(),
+        secret,
+        &LICENSING_SERVICES,
+        now,
+    )
+    .await
+}
+
+/// What a client asks to publish: the content, who gets which rights (listed, or a rights
+/// policy template of the cluster by name), and the content key wrapped (RSA-OAEP) to the
+/// licensing cluster's public key.
 #[derive(Debug, Clone)]
 pub struct PublishRequest {
     /// The content's identifier.
     pub content_id: String,
-    /// Who may do what.
+    /// Who may do what (empty when publishing with a template).
     pub grants: Vec<Grant>,
-    /// The content key, wrapped to the cluster's key (DER of the `WrappedKey` structure).
-    pub wrapped_content_key: Vec<u8>,
+    /// The name of the rights policy template to publish with, instead of `grants`.
+    pub template: Option<String>,
+    /// The content key, wrapped (RSA-OAEP) to the cluster's key.
+    pub wrapped_content_key: WrappedKey,
 }
 
 /// A node of a licensing cluster.
 #[derive(Debug)]
 pub struct LicensingRole {
     cluster: Arc<Cluster>,
-    content_keys: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
-    /// Publishing licenses that passed full verification, by SHA-256 of their PEM text: a
-    /// license presented again is not decoded and its signature and chain are not checked
-    /// again (neither changes); only its validity at the time of the request is.
-    verified: Mutex<HashMap<[u8; 32], Arc<SignedLicense>>>,
-    /// Users' public keys parsed for wrapping content keys to, by their DER: a user presents
-    /// the same key with every request.
-    recipients: Mutex<HashMap<Vec<u8>, Arc<RecipientKey>>>,
+    caches: use_license::Caches,
+    /// The signed revocation list last made, reused while it is fresh (`content_controls`).
+    pub(crate) revocation_list: std::sync::Mutex<Option<crate::content_controls::SignedList>>,
 }
 
 impl LicensingRole {
@@ -169,9 +189,8 @@ impl LicensingRole {
         }
         Ok(Self {
             cluster,
-            content_keys: Mutex::new(HashMap::new()),
-            verified: Mutex::new(HashMap::new()),
-            recipients: Mutex::new(HashMap::new()),
+            caches: use_license::Caches::default(),
+            revocation_list: std::sync::Mutex::default(),
         })
     }
 
@@ -185,45 +204,83 @@ impl LicensingRole {
     /// cluster), and signs the policy with the key re-wrapped to the cluster.
     pub async fn publish(
         &self,
-        token: Option<&str>,
+        ctx: &RequestContext,
         request: &PublishRequest,
     ) -> Result<SignedLicense, RoleError> {
         self.cluster
-            .retry_if_stale(|| self.publish_once(token, request))
+            .retry_if_stale(|| self.publish_once(ctx, request))
             .await
     }
 
     /// One attempt of [`LicensingRole::publish`], its access decision checked at the commit.
     async fn publish_once(
         &self,
-        token: Option<&str>,
+        ctx: &RequestContext,
         request: &PublishRequest,
     ) -> Result<SignedLicense, RoleError> {
         let cluster = &self.cluster;
-        let caller = cluster.authenticate_for_issuance(token).await?;
+        let caller = cluster.caller_for_issuance(ctx).await?;
         let decision = cluster
-            .authorize(&caller, Service::Publishing, "publish")
+            .authorize(ctx, &caller, Service::Publishing, "publish")
             .await?;
-        let wrapped = WrappedKey::from_der(&request.wrapped_content_key).map_err(|e| {
-            RoleError::bad_input(
-                "malformed_content_key",
-                format!("wrapped content key is not DER: {e}"),
-            )
-        })?;
-        let policy = ContentPolicy::new(&request.content_id, request.grants.clone())
-            .map_err(cert_refused)?;
         let signing = cluster.signing();
-        let content_key = unwrap_content_key(signing.key.private_key(), &wrapped).map_err(|_| {
-            RoleError::refused(
-                "content_key_not_for_cluster",
-                "the content key is not wrapped to this licensing cluster's key: wrap it to the public key of the chain from GET /certification/chain",
-            )
-        })?;
+        let directory = cluster.directory_for(&caller).await?;
         let now = cluster.now();
+        let policy = match &request.template {
+            None => Ok((request.grants.clone(), None)),
+            Some(_) if !request.grants.is_empty() => Err(RoleError::bad_input(
+                "template_and_grants",
+                "give either a template or grants, not both",
+            )),
+            Some(name) => crate::templates::resolve_template(self, name, now)
+                .await
+                .map(|(grants, template)| (grants, Some(template))),
+        };
+        let prepared = policy
+            .and_then(|(grants, template)| {
+                known_grantees(&directory, &grants)?;
+                let policy = ContentPolicy::new(&request.content_id, grants).map_err(cert_refused)?;
+                Ok(match template {
+                    Some(template) => policy.with_template(template),
+                    None => policy,
+                })
+            })
+            .and_then(|policy| {
+                let content_key =
+                    unwrap_content_key(signing.key.as_ref(), &request.wrapped_content_key)
+                        .map_err(|e| match e {
+                            rms_cert::CertError::Keys(key) if key.is_unavailable() => {
+                                RoleError::Key(key)
+                            }
+                            _ => RoleError::refused(
+                                "content_key_not_for_cluster",
+                                "the content key is not wrapped to this licensing cluster's key: wrap it to the public key of the cluster's chain",
+                            ),
+                        })?;
+                Ok((policy, content_key))
+            });
+        let (policy, content_key) = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                // A principal or group added since the cache was filled is known now.
+                cluster.confirm_refusal(&caller).await?;
+                cluster
+                    .audit_refusal(
+                        ctx,
+                        &caller.name,
+                        Service::Publishing,
+                        "publish",
+                        &error.to_string(),
+                    )
+                    .await?;
+                return Err(error);
+            }
+        };
         cluster.require_valid_slc(&signing, now)?;
         let license = issue_publishing_license(&signing.issuer, &policy, &content_key, now)
             .map_err(cert_refused)?;
         self.record(
+            ctx,
             &caller.name,
             Service::Publishing,
             &decision,
@@ -236,202 +293,10 @@ impl LicensingRole {
         Ok(license)
     }
 
-    /// Issues a use license to the caller for the content of `publishing`: checks
-    /// LicensingService's DACL, verifies the publishing license (signature, chain, validity),
-    /// requires that it names the caller, and re-wraps the content key to `grantee_key`.
-    pub async fn use_license(
-        &self,
-        token: Option<&str>,
-        publishing: &SignedLicense,
-        grantee_key: SubjectPublicKeyInfoOwned,
-    ) -> Result<SignedLicense, RoleError> {
-        self.issue_use_license(token, publishing, grantee_key, None)
-            .await
-    }
-
-    /// [`LicensingRole::use_license`] for a publishing license given as PEM text, as clients
-    /// send it: a license this node has verified before is taken from memory instead of being
-    /// decoded and verified again.
-    pub async fn use_license_pem(
-        &self,
-        token: Option<&str>,
-        publishing_pem: &str,
-        grantee_key: SubjectPublicKeyInfoOwned,
-    ) -> Result<SignedLicense, RoleError> {
-        let digest: [u8; 32] = Sha256::digest(publishing_pem.as_bytes()).into();
-        let known = lock(&self.verified).get(&digest).cloned();
-        match known {
-            Some(publishing) => {
-                self.issue_use_license(token, &publishing, grantee_key, Some((digest, true)))
-                    .await
-            }
-            None => {
-                let publishing = SignedLicense::from_pem(publishing_pem).map_err(|e| {
-                    RoleError::bad_input(
-                        "malformed_license",
-                        format!("publishing_license_pem: {e}"),
-                    )
-                })?;
-                self.issue_use_license(token, &publishing, grantee_key, Some((digest, false)))
-                    .await
-            }
-        }
-    }
-
-    /// Issues a use license; `digest` is the publishing license's PEM digest and whether it
-    /// was verified before (to skip the signature and chain checks) when the caller has it.
-    async fn issue_use_license(
-        &self,
-        token: Option<&str>,
-        publishing: &SignedLicense,
-        grantee_key: SubjectPublicKeyInfoOwned,
-        digest: Option<([u8; 32], bool)>,
-    ) -> Result<SignedLicense, RoleError> {
-        self.cluster
-            .retry_if_stale(|| {
-                self.issue_use_license_once(token, publishing, grantee_key.clone(), digest)
-            })
-            .await
-    }
-
-    /// One attempt of [`LicensingRole::issue_use_license`], its access decision checked at the
-    /// commit.
-    async fn issue_use_license_once(
-        &self,
-        token: Option<&str>,
-        publishing: &SignedLicense,
-        grantee_key: SubjectPublicKeyInfoOwned,
-        digest: Option<([u8; 32], bool)>,
-    ) -> Result<SignedLicense, RoleError> {
-        let cluster = &self.cluster;
-        let caller = cluster.authenticate_for_issuance(token).await?;
-        let decision = cluster
-            .authorize(&caller, Service::Licensing, "uselicense")
-            .await?;
-        let now = cluster.now();
-        let body = match digest {
-            Some((_, true)) if self.still_valid(publishing, now) => publishing_body(publishing)?,
-            _ => {
-                let body = self.verified_publishing_body(publishing, now)?;
-                if let Some((digest, false)) = digest {
-                    let mut verified = lock(&self.verified);
-                    if verified.len() >= VERIFIED_CACHE {
-                        verified.clear();
-                    }
-                    verified.insert(digest, Arc::new(publishing.clone()));
-                }
-                body
-            }
-        };
-        let signing = cluster.signing();
-        cluster.require_valid_slc(&signing, now)?;
-        let content_key = self.content_key(&signing, body)?;
-        let issued = self.recipient(grantee_key).and_then(|key| {
-            let grantee = Grantee::with_key(&caller.name, key).map_err(cert_refused)?;
-            issue_use_license_with_content_key(&signing.issuer, body, &content_key, &grantee, now)
-                .map_err(cert_refused)
-        });
-        let license = match issued {
-            Ok(license) => license,
-            Err(error) => {
-                cluster
-                    .audit(
-                        &caller.name,
-                        Service::Licensing,
-                        "uselicense",
-                        Outcome::Denied,
-                        &error.to_string(),
-                    )
-                    .await?;
-                return Err(error);
-            }
-        };
-        self.record(
-            &caller.name,
-            Service::Licensing,
-            &decision,
-            &signing.serial,
-            &license,
-            IssuedKind::UseLicense,
-            now,
-        )
-        .await?;
-        Ok(license)
-    }
-
-    /// Whether a publishing license verified before is still inside its validity at `now`
-    /// (its signature and its signer's path, checked under the chain model at its issue time,
-    /// do not change with time).
-    fn still_valid(&self, publishing: &SignedLicense, now: time::OffsetDateTime) -> bool {
-        let skew = self.cluster.options().policy.clock_skew;
-        publishing.validity().position(now, skew) == rms_policy::WindowPosition::Inside
-    }
-
-    fn verified_publishing_body<'a>(
-        &self,
-        publishing: &'a SignedLicense,
-        now: time::OffsetDateTime,
-    ) -> Result<&'a PublishingLicense, RoleError> {
-        let body = publishing_body(publishing)?;
-        self.cluster
-            .verifier()
-            .verify_license(publishing, &[], now)
-            .map_err(|e| {
-                RoleError::refused(
-                    "invalid_publishing_license",
-                    format!("the publishing license does not verify: {e}"),
-                )
-            })?;
-        Ok(body)
-    }
-
-    /// The publishing license's content key, unwrapped once and then kept in memory.
-    fn content_key(
-        &self,
-        signing: &crate::cluster::SigningIdentity,
-        body: &PublishingLicense,
-    ) -> Result<Vec<u8>, RoleError> {
-        let cache_key = body.serial().to_string().into_bytes();
-        if let Some(found) = self.lock_cache().get(&cache_key) {
-            return Ok(found.clone());
-        }
-        let content_key = unwrap_content_key(signing.key.private_key(), body.content_key()).map_err(|_| {
-            RoleError::refused(
-                "content_key_not_for_cluster",
-                "the publishing license's content key is not wrapped to this cluster's key: ask the licensing cluster that issued it",
-            )
-        })?;
-        let mut cache = self.lock_cache();
-        if cache.len() >= CONTENT_KEY_CACHE {
-            cache.clear();
-        }
-        cache.insert(cache_key, content_key.clone());
-        Ok(content_key)
-    }
-
-    /// `key` parsed for wrapping to: from memory if seen before.
-    fn recipient(&self, key: SubjectPublicKeyInfoOwned) -> Result<Arc<RecipientKey>, RoleError> {
-        let der = Encode::to_der(&key)
-            .map_err(|e| RoleError::bad_input("malformed_public_key", e.to_string()))?;
-        if let Some(found) = lock(&self.recipients).get(&der) {
-            return Ok(found.clone());
-        }
-        let parsed = Arc::new(RecipientKey::new(key).map_err(cert_refused)?);
-        let mut recipients = lock(&self.recipients);
-        if recipients.len() >= RECIPIENT_CACHE {
-            recipients.clear();
-        }
-        recipients.insert(der, parsed.clone());
-        Ok(parsed)
-    }
-
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Vec<u8>>> {
-        lock(&self.content_keys)
-    }
-
     #[allow(clippy::too_many_arguments)]
-    async fn record(
+    pub(crate) async fn record(
         &self,
+        ctx: &RequestContext,
         principal: &str,
         service: Service,
         decision: &Decision,
@@ -465,6 +330,7 @@ impl LicensingRole {
         };
         let reason = format!("{decision}; issued {kind} {serial} for {subject:?}");
         let entry = cluster.audit_entry(
+            ctx,
             principal,
             service,
             &kind.to_string(),
@@ -479,13 +345,17 @@ impl LicensingRole {
     }
 }
 
-/// The body of a publishing license, or the refusal of another kind of license.
-fn publishing_body(license: &SignedLicense) -> Result<&PublishingLicense, RoleError> {
-    match license.body() {
-        LicenseBody::Publishing(body) => Ok(body),
-        _ => Err(RoleError::bad_input(
-            "not_a_publishing_license",
-            "a use license was given where a publishing license is needed",
+/// Refuses a policy that grants a principal or group the cluster does not know: a grant to a
+/// misspelt name would silently give nobody anything.
+fn known_grantees(directory: &Directory, grants: &[Grant]) -> Result<(), RoleError> {
+    match grants.iter().find(|g| !directory.contains(g.principal())) {
+        None => Ok(()),
+        Some(unknown) => Err(RoleError::refused(
+            "unknown_principal",
+            format!(
+                "the rights policy grants {:?}, which is neither a principal nor a group of this licensing cluster: add it first, or correct the name",
+                unknown.principal()
+            ),
         )),
     }
 }

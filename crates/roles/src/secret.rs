@@ -50,9 +50,8 @@ impl ClusterSecret {
         }
         let text = std::fs::read_to_string(file).map_err(|e| {
             RoleError::Secret(format!(
-                "cannot read the cluster secret from {} ({e}); set {CLUSTER_SECRET_ENV} or give --secret-file",
-                file.display()
-            ))
+                "cannot read the cluster secret from {} ({}); set {CLUSTER_SECRET_ENV} or give --secret-file",
+                file.display(), crate::describe_error(&e)))
         })?;
         Self::from_text(&text)
     }
@@ -64,11 +63,13 @@ impl ClusterSecret {
     }
 
     /// The bytes that serve as the PKCS#8 passphrase.
+    #[must_use]
     pub fn passphrase(&self) -> &[u8] {
         self.0.as_bytes()
     }
 
     /// The secret's text, to show an operator once.
+    #[must_use]
     pub fn reveal(&self) -> &str {
         &self.0
     }
@@ -83,13 +84,23 @@ pub fn write_private_file(file: &Path, contents: &[u8]) -> Result<(), RoleError>
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut handle = options
-        .open(file)
-        .map_err(|e| RoleError::Secret(format!("cannot create {}: {e}", file.display())))?;
+    let mut handle = options.open(file).map_err(|e| {
+        RoleError::Secret(format!(
+            "cannot create {}: {}",
+            file.display(),
+            crate::describe_error(&e)
+        ))
+    })?;
     handle
         .write_all(contents)
         .and_then(|()| handle.sync_all())
-        .map_err(|e| RoleError::Secret(format!("cannot write {}: {e}", file.display())))
+        .map_err(|e| {
+            RoleError::Secret(format!(
+                "cannot write {}: {}",
+                file.display(),
+                crate::describe_error(&e)
+            ))
+        })
 }
 
 /// A new bearer token: `rms_` and 256 random bits in hex.
@@ -98,14 +109,19 @@ pub fn new_token() -> Result<String, RoleError> {
 }
 
 /// What the store keeps of a token: its SHA-256.
+#[must_use]
 pub fn hash_token(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], RoleError> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| RoleError::Internal(format!("the system's random source failed: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| {
+        RoleError::Internal(format!(
+            "the system's random source failed: {}",
+            crate::describe_error(&e)
+        ))
+    })?;
     Ok(bytes)
 }
 

@@ -35,7 +35,10 @@ async fn alice(
 async fn renew(w: &World, rekey: bool) -> Result<String, RoleError> {
     let cluster = w.licensing.cluster();
     let plan = RenewalPlan::new(cluster, rekey, 2048)?;
-    let chain = w.root.renew(None, plan.request_pem()?.as_bytes()).await?;
+    let chain = w
+        .root
+        .renew(&RequestContext::anonymous(), plan.request_pem()?.as_bytes())
+        .await?;
     plan.complete(cluster, &chain.to_pem().unwrap()).await?;
     Ok(serial_hex(cluster.chain().leaf()))
 }
@@ -59,7 +62,7 @@ async fn renewal_inside_the_window_keeps_old_licenses_valid() {
     let old_end = cluster.slc_validity().not_after();
     let before = w
         .licensing
-        .use_license(Some(&alice), &publishing, key.clone())
+        .use_license(&RequestContext::bearer(&alice), &publishing, key.clone())
         .await
         .unwrap();
 
@@ -79,7 +82,7 @@ async fn renewal_inside_the_window_keeps_old_licenses_valid() {
     assert!(cluster.slc_validity().not_after() > old_end + Duration::days(300));
     let after = w
         .licensing
-        .use_license(Some(&alice), &publishing, key)
+        .use_license(&RequestContext::bearer(&alice), &publishing, key)
         .await
         .unwrap();
     assert_eq!(
@@ -129,7 +132,26 @@ async fn rekey_certifies_a_new_key() {
     let (alice, publishing, key) = alice(&w).await;
     let license = w
         .licensing
-        .use_license(Some(&alice), &publishing, key)
+        .use_license(&RequestContext::bearer(&alice), &publishing, key)
+        .await
+        .unwrap();
+    verifier(&w.authority_pem)
+        .verify_license(&license, &[], w.clock.now())
+        .unwrap();
+}
+
+#[tokio::test]
+async fn what_the_old_key_published_stays_readable_after_a_rekey() {
+    let w = world().await;
+    let cluster = w.licensing.cluster();
+    let (alice, publishing, key) = alice(&w).await;
+    w.clock
+        .set(cluster.slc_validity().not_after() - Duration::days(5));
+    renew(&w, true).await.unwrap();
+    // Signed by the previous SLC, its content key wrapped to the previous key.
+    let license = w
+        .licensing
+        .use_license(&RequestContext::bearer(&alice), &publishing, key)
         .await
         .unwrap();
     verifier(&w.authority_pem)
@@ -147,7 +169,7 @@ async fn expiry_stops_issuing_until_renewed_within_the_grace_period() {
     w.clock.set(end + Duration::days(10));
     let e = w
         .licensing
-        .use_license(Some(&alice), &publishing, key.clone())
+        .use_license(&RequestContext::bearer(&alice), &publishing, key.clone())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "slc_expired", "{e}");
@@ -168,7 +190,7 @@ async fn expiry_stops_issuing_until_renewed_within_the_grace_period() {
     renew(&w, false).await.unwrap();
     let license = w
         .licensing
-        .use_license(Some(&alice), &publishing, key)
+        .use_license(&RequestContext::bearer(&alice), &publishing, key)
         .await
         .unwrap();
     let issued = license.validity().not_before();
@@ -199,9 +221,17 @@ async fn forged_unknown_and_revoked_renewals_are_refused() {
     let mut der = plan.request().to_der().unwrap();
     let last = der.len() - 1;
     der[last] ^= 0x01;
-    let e = w.root.renew(None, &der).await.unwrap_err();
+    let e = w
+        .root
+        .renew(&RequestContext::anonymous(), &der)
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "renewal_not_signed_by_slc", "{e}");
-    let e = w.root.renew(None, b"not a renewal").await.unwrap_err();
+    let e = w
+        .root
+        .renew(&RequestContext::anonymous(), b"not a renewal")
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "malformed_renewal", "{e}");
 
     // Revoked: refused, and the CRL lists it.
@@ -284,7 +314,8 @@ async fn other_nodes_switch_to_the_renewed_slc_and_requests_in_flight_succeed() 
         };
         let (alice, publishing, key) = (alice.clone(), publishing.clone(), key.clone());
         in_flight.push(tokio::spawn(async move {
-            role.use_license(Some(&alice), &publishing, key).await
+            role.use_license(&RequestContext::bearer(&alice), &publishing, key)
+                .await
         }));
     }
     let new_serial = renew(&w, false).await.unwrap();
@@ -292,7 +323,7 @@ async fn other_nodes_switch_to_the_renewed_slc_and_requests_in_flight_succeed() 
         task.await.unwrap().unwrap();
     }
     let license = other
-        .use_license(Some(&alice), &publishing, key)
+        .use_license(&RequestContext::bearer(&alice), &publishing, key)
         .await
         .unwrap();
     assert_eq!(
@@ -308,7 +339,7 @@ async fn a_root_renews_its_own_slc_with_its_authority() {
     let (alice, publishing, key) = alice(&w).await;
     let before = w
         .licensing
-        .use_license(Some(&alice), &publishing, key.clone())
+        .use_license(&RequestContext::bearer(&alice), &publishing, key.clone())
         .await
         .unwrap();
     let root = w.root.cluster();
@@ -349,7 +380,7 @@ async fn a_root_renews_its_own_slc_with_its_authority() {
     renew(&w, false).await.unwrap();
     let after = w
         .licensing
-        .use_license(Some(&alice), &publishing, key)
+        .use_license(&RequestContext::bearer(&alice), &publishing, key)
         .await
         .unwrap();
     let verified = verifier.verify_license(&after, &[], w.clock.now()).unwrap();

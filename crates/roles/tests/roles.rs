@@ -16,7 +16,10 @@ async fn fresh_root_denies_everyone_until_granted() {
     let (_dir, _clock, root, admin, made, _) = root_only().await;
     let plan = EnrollmentPlan::new("licensing-1", "https://lic.example", 2048).unwrap();
     let refused = root
-        .sub_enroll(Some(&made.admin.token), plan.request_pem().as_bytes())
+        .sub_enroll(
+            &RequestContext::bearer(&made.admin.token),
+            plan.request_pem().as_bytes(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(refused, RoleError::Denied { .. }), "{refused}");
@@ -32,11 +35,14 @@ async fn fresh_root_denies_everyone_until_granted() {
     );
 
     admin
-        .acl_grant(Service::SubEnroll, ADMINS_GROUP, &["subenroll".into()])
+        .acl_grant(Service::SubEnroll, ADMINS_GROUP, None)
         .await
         .unwrap();
     let chain = root
-        .sub_enroll(Some(&made.admin.token), plan.request_pem().as_bytes())
+        .sub_enroll(
+            &RequestContext::bearer(&made.admin.token),
+            plan.request_pem().as_bytes(),
+        )
         .await
         .unwrap();
     assert_eq!(chain.len(), 3);
@@ -59,7 +65,7 @@ async fn fresh_root_denies_everyone_until_granted() {
 async fn explicit_deny_wins_over_the_admins_grant() {
     let (_dir, _clock, root, admin, _made, _) = root_only().await;
     admin
-        .acl_grant(Service::SubEnroll, ADMINS_GROUP, &["subenroll".into()])
+        .acl_grant(Service::SubEnroll, ADMINS_GROUP, None)
         .await
         .unwrap();
     let (_, token) = admin
@@ -67,12 +73,15 @@ async fn explicit_deny_wins_over_the_admins_grant() {
         .await
         .unwrap();
     admin
-        .acl_deny(Service::SubEnroll, "mallory", &["subenroll".into()])
+        .acl_deny(Service::SubEnroll, "mallory", None)
         .await
         .unwrap();
     let plan = EnrollmentPlan::new("licensing-2", "https://lic2.example", 2048).unwrap();
     let refused = root
-        .sub_enroll(Some(&token), plan.request_pem().as_bytes())
+        .sub_enroll(
+            &RequestContext::bearer(&token),
+            plan.request_pem().as_bytes(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(refused, RoleError::Denied { .. }), "{refused}");
@@ -82,19 +91,23 @@ async fn explicit_deny_wins_over_the_admins_grant() {
 async fn unauthenticated_and_malformed_requests() {
     let (_dir, _clock, root, admin, made, _) = root_only().await;
     admin
-        .acl_grant(Service::SubEnroll, ADMINS_GROUP, &[])
+        .acl_grant(Service::SubEnroll, ADMINS_GROUP, None)
         .await
         .unwrap();
     let plan = EnrollmentPlan::new("licensing-3", "https://lic3.example", 2048).unwrap();
-    for token in [None, Some("rms_not_a_token")] {
+    for ctx in [
+        RequestContext::anonymous(),
+        RequestContext::bearer("rms_not_a_token"),
+        RequestContext::bearer(" "),
+    ] {
         let e = root
-            .sub_enroll(token, plan.request_pem().as_bytes())
+            .sub_enroll(&ctx, plan.request_pem().as_bytes())
             .await
             .unwrap_err();
         assert_eq!(e.class(), ErrorClass::Unauthenticated, "{e}");
     }
     let e = root
-        .sub_enroll(Some(&made.admin.token), b"garbage")
+        .sub_enroll(&RequestContext::bearer(&made.admin.token), b"garbage")
         .await
         .unwrap_err();
     assert_eq!(e.class(), ErrorClass::BadRequest, "{e}");
@@ -106,7 +119,7 @@ async fn unauthenticated_and_malformed_requests() {
     let last = der.len() - 1;
     der[last] ^= 1;
     let e = root
-        .sub_enroll(Some(&made.admin.token), &der)
+        .sub_enroll(&RequestContext::bearer(&made.admin.token), &der)
         .await
         .unwrap_err();
     assert_eq!(
@@ -128,7 +141,7 @@ async fn unauthenticated_and_malformed_requests() {
         .to_pem()
         .unwrap();
     let e = root
-        .sub_enroll(Some(&made.admin.token), pem.as_bytes())
+        .sub_enroll(&RequestContext::bearer(&made.admin.token), pem.as_bytes())
         .await
         .unwrap_err();
     assert_eq!(
@@ -152,12 +165,15 @@ async fn enrollment_refuses_a_chain_from_another_authority() {
     let w = world().await;
     let (_dir2, _clock2, other_root, other_admin, other, _) = root_only().await;
     other_admin
-        .acl_grant(Service::SubEnroll, ADMINS_GROUP, &[])
+        .acl_grant(Service::SubEnroll, ADMINS_GROUP, None)
         .await
         .unwrap();
     let plan = EnrollmentPlan::new("licensing-x", "https://lx.example", 2048).unwrap();
     let chain = other_root
-        .sub_enroll(Some(&other.admin.token), plan.request_pem().as_bytes())
+        .sub_enroll(
+            &RequestContext::bearer(&other.admin.token),
+            plan.request_pem().as_bytes(),
+        )
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -192,7 +208,11 @@ async fn publish_and_use_license_verify_under_the_authority() {
     let alice_spki = rms_cert::Signer::public_key(&alice_key);
     let use_license = w
         .licensing
-        .use_license(Some(&alice_token), &publishing, alice_spki.clone())
+        .use_license(
+            &RequestContext::bearer(&alice_token),
+            &publishing,
+            alice_spki.clone(),
+        )
         .await
         .unwrap();
     let verified = verifier(&w.authority_pem)
@@ -216,7 +236,11 @@ async fn publish_and_use_license_verify_under_the_authority() {
     // Bob is not in the policy.
     let e = w
         .licensing
-        .use_license(Some(&bob_token), &publishing, alice_spki.clone())
+        .use_license(
+            &RequestContext::bearer(&bob_token),
+            &publishing,
+            alice_spki.clone(),
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -233,7 +257,11 @@ async fn publish_and_use_license_verify_under_the_authority() {
         .unwrap();
     let e = w
         .licensing
-        .use_license(Some(&alice_token), &publishing, alice_spki)
+        .use_license(
+            &RequestContext::bearer(&alice_token),
+            &publishing,
+            alice_spki,
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -271,11 +299,16 @@ async fn publishing_service_dacl_is_enforced_and_content_key_must_be_ours() {
     let request = PublishRequest {
         content_id: "x".into(),
         grants: vec![],
-        wrapped_content_key: vec![],
+        template: None,
+        wrapped_content_key: wrap_content_key(
+            &rms_cert::Signer::public_key(&RsaSigner::generate(2048).unwrap()),
+            &[1u8; 32],
+        )
+        .unwrap(),
     };
     let e = w
         .licensing
-        .publish(Some(&w.licensing_token), &request)
+        .publish(&RequestContext::bearer(&w.licensing_token), &request)
         .await
         .unwrap_err();
     assert_eq!(e.class(), ErrorClass::Forbidden, "{e}");
@@ -288,12 +321,19 @@ async fn publishing_service_dacl_is_enforced_and_content_key_must_be_ours() {
     let wrapped = wrap_content_key(&rms_cert::Signer::public_key(&stranger), &[1u8; 32]).unwrap();
     let request = PublishRequest {
         content_id: "x".into(),
-        grants: vec![Grant::new("alice", UsageRights::from_rights([UsageRight::View])).unwrap()],
-        wrapped_content_key: der::Encode::to_der(&wrapped).unwrap(),
+        grants: vec![
+            Grant::new(
+                ADMIN_PRINCIPAL,
+                UsageRights::from_rights([UsageRight::View]),
+            )
+            .unwrap(),
+        ],
+        template: None,
+        wrapped_content_key: wrapped,
     };
     let e = w
         .licensing
-        .publish(Some(&w.licensing_token), &request)
+        .publish(&RequestContext::bearer(&w.licensing_token), &request)
         .await
         .unwrap_err();
     assert_eq!(e.code(), "content_key_not_for_cluster", "{e}");
@@ -317,12 +357,12 @@ async fn a_wrong_cluster_secret_is_a_clear_error() {
 async fn acl_edits_are_canonical_and_resolve_names() {
     let (_dir, _clock, _root, admin, _made, _) = root_only().await;
     let sddl = admin
-        .acl_grant(Service::SubEnroll, ADMINS_GROUP, &["subenroll".into()])
+        .acl_grant(Service::SubEnroll, ADMINS_GROUP, None)
         .await
         .unwrap();
     assert!(sddl.starts_with("O:SYG:SYD:P(A;;CC;;;S-1-5-21-"), "{sddl}");
     let sddl = admin
-        .acl_deny(Service::SubEnroll, "BG", &["subenroll".into()])
+        .acl_deny(Service::SubEnroll, "BG", None)
         .await
         .unwrap();
     assert!(
@@ -333,7 +373,7 @@ async fn acl_edits_are_canonical_and_resolve_names() {
     assert!(!sddl.contains("BG"), "{sddl}");
     assert!(
         admin
-            .acl_grant(Service::SubEnroll, "nobody-here", &[])
+            .acl_grant(Service::SubEnroll, "nobody-here", None)
             .await
             .is_err()
     );
@@ -365,7 +405,11 @@ async fn changes_made_elsewhere_apply_to_the_next_request() {
     for _ in 0..2 {
         // The second round takes the caller, the descriptor and the license from memory.
         w.licensing
-            .use_license_pem(Some(&alice_token), &pem, alice_spki.clone())
+            .use_license_pem(
+                &RequestContext::bearer(&alice_token),
+                &pem,
+                alice_spki.clone(),
+            )
             .await
             .unwrap();
     }
@@ -379,12 +423,16 @@ async fn changes_made_elsewhere_apply_to_the_next_request() {
     .await
     .unwrap();
     other_node
-        .acl_deny(Service::Licensing, "alice", &["issue-use-license".into()])
+        .acl_deny(Service::Licensing, "alice", None)
         .await
         .unwrap();
     let e = w
         .licensing
-        .use_license_pem(Some(&alice_token), &pem, alice_spki.clone())
+        .use_license_pem(
+            &RequestContext::bearer(&alice_token),
+            &pem,
+            alice_spki.clone(),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.class(), ErrorClass::Forbidden, "{e}");
@@ -397,7 +445,11 @@ async fn changes_made_elsewhere_apply_to_the_next_request() {
         .await
         .unwrap();
     w.licensing
-        .use_license_pem(Some(&alice_token), &pem, alice_spki.clone())
+        .use_license_pem(
+            &RequestContext::bearer(&alice_token),
+            &pem,
+            alice_spki.clone(),
+        )
         .await
         .unwrap();
 
@@ -405,7 +457,11 @@ async fn changes_made_elsewhere_apply_to_the_next_request() {
     let (_, carol_token) = other_node.add_principal("carol", &[]).await.unwrap();
     let e = w
         .licensing
-        .use_license_pem(Some(&carol_token), &pem, alice_spki.clone())
+        .use_license_pem(
+            &RequestContext::bearer(&carol_token),
+            &pem,
+            alice_spki.clone(),
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -419,14 +475,22 @@ async fn changes_made_elsewhere_apply_to_the_next_request() {
         .set(publishing.validity().not_after() + Duration::days(1));
     let e = w
         .licensing
-        .use_license_pem(Some(&alice_token), &pem, alice_spki.clone())
+        .use_license_pem(
+            &RequestContext::bearer(&alice_token),
+            &pem,
+            alice_spki.clone(),
+        )
         .await
         .unwrap_err();
     assert_ne!(e.class(), ErrorClass::Forbidden, "{e}");
 
     let e = w
         .licensing
-        .use_license_pem(Some(&alice_token), "not a license", alice_spki)
+        .use_license_pem(
+            &RequestContext::bearer(&alice_token),
+            "not a license",
+            alice_spki,
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code(), "malformed_license", "{e}");

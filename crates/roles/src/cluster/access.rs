@@ -20,12 +20,15 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, MutexGuard};
 
-use rms_dacl::{GenericMapping, SecurityDescriptor, Service, Sid, Token, access_check};
-use rms_store::{AuthenticatedPrincipal, Outcome, StoreError};
+use rms_cert::Chain;
+use rms_dacl::{SecurityDescriptor, Sid, Token, access_check};
+use rms_store::{AuthenticatedPrincipal, PrincipalKind, StoreError};
 
-use super::Cluster;
-use crate::RoleError;
+use super::{Cluster, ContentControls, Directory};
+use crate::context::Credentials;
 use crate::secret::hash_token;
+use crate::services::{SERVICE_MAPPING, ServiceRights, describe_denial};
+use crate::{RequestContext, RoleError, Service};
 
 /// Who is calling: the authenticated principal and the access token its SIDs make.
 #[derive(Debug, Clone)]
@@ -39,9 +42,38 @@ pub struct Caller {
     /// The configuration generation the caller was read at; its request uses descriptors of
     /// the same generation.
     generation: i64,
-    /// The hash of the bearer token it authenticated with, to read it again when the
-    /// configuration moved; `None` for callers without a token (anonymous, servers).
-    token_hash: Option<Vec<u8>>,
+    /// How to read the caller again when the configuration moved.
+    source: CallerSource,
+    /// The token it authenticated with (its id), and when that stops working.
+    pub(super) token_id: Option<String>,
+    pub(super) expires_at: Option<time::OffsetDateTime>,
+}
+
+#[cfg(test)]
+impl Caller {
+    /// A caller with `token`, for unit tests of what reads callers.
+    pub(crate) fn for_tests(name: &str, token: Token) -> Self {
+        Self {
+            name: name.to_owned(),
+            sid: *token.user(),
+            token,
+            generation: 1,
+            source: CallerSource::Fixed,
+            token_id: None,
+            expires_at: None,
+        }
+    }
+}
+
+/// Where a caller's identity comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CallerSource {
+    /// The hash of the bearer token it authenticated with.
+    Token(Vec<u8>),
+    /// A principal of the cluster that the embedding service authenticated itself.
+    Principal(String),
+    /// A fixed identity: the anonymous caller, or a server proving it holds its SLC's key.
+    Fixed,
 }
 
 /// An access check that allowed: why, and on which configuration generation.
@@ -53,6 +85,7 @@ pub struct Decision {
 
 impl Decision {
     /// Why access was granted (`granted 0x...`), as the audit log records it.
+    #[must_use]
     pub fn reason(&self) -> &str {
         &self.reason
     }
@@ -63,6 +96,16 @@ impl Decision {
     }
 }
 
+impl Decision {
+    /// The same decision with `note` added to its reason (what the audit entry says).
+    pub(crate) fn noting(&self, note: &str) -> Self {
+        Self {
+            reason: format!("{}; {note}", self.reason),
+            generation: self.generation,
+        }
+    }
+}
+
 impl std::fmt::Display for Decision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.reason)
@@ -70,7 +113,7 @@ impl std::fmt::Display for Decision {
 }
 
 /// Most authenticated callers kept in memory; beyond that the cache starts over.
-const CALLER_CACHE: usize = 100_000;
+pub(super) const CALLER_CACHE: usize = 100_000;
 
 /// How many times an issuance is decided again when the configuration keeps moving under it.
 const STALE_RETRIES: usize = 3;
@@ -81,25 +124,78 @@ pub(crate) struct AccessCache {
     generation: i64,
     callers: HashMap<Vec<u8>, Caller>,
     descriptors: HashMap<Service, Arc<SecurityDescriptor>>,
+    /// Every principal and group, read once per generation when a request needs them.
+    directory: Option<Arc<Directory>>,
+    /// The super users and revocations, read once per generation by use-license requests.
+    controls: Option<Arc<ContentControls>>,
 }
 
 impl Cluster {
-    /// The principal holding `token`, as of the configuration now in the database.
-    pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, RoleError> {
-        let token_hash = hash_token(bearer(token)?);
-        let generation = self.current_generation().await?;
-        self.caller_at(token_hash, generation).await
+    /// The principal holding the bearer token `token`, with its groups: the caller of a request
+    /// that carries it. Reads the database only for a token not seen since the configuration
+    /// last changed; a decision made for such a caller is checked against the configuration
+    /// current when it takes effect (see the module's documentation).
+    pub async fn authenticate(&self, token: &str) -> Result<Caller, RoleError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(missing_token());
+        }
+        let generation = self.cached_generation().await?;
+        self.caller_at(hash_token(token), generation).await
     }
 
-    /// The principal holding `token`, as of the cached configuration: for a request whose
-    /// issuance record checks the generation at its commit (see the module's documentation).
-    pub(crate) async fn authenticate_for_issuance(
-        &self,
-        token: Option<&str>,
-    ) -> Result<Caller, RoleError> {
-        let token_hash = hash_token(bearer(token)?);
+    /// The caller for the principal (user) called `name`, with its groups, for a service that
+    /// authenticated the user by its own means: no token of ours is involved.
+    pub async fn caller_for_principal(&self, name: &str) -> Result<Caller, RoleError> {
         let generation = self.cached_generation().await?;
-        self.caller_at(token_hash, generation).await
+        self.principal_caller_at(name, generation).await
+    }
+
+    /// The caller of `ctx`, as of the cached configuration: for a request whose issuance
+    /// record checks the generation at its commit (see the module's documentation). A request
+    /// without credentials is refused (401).
+    pub(crate) async fn caller_for_issuance(
+        &self,
+        ctx: &RequestContext,
+    ) -> Result<Caller, RoleError> {
+        let generation = self.cached_generation().await?;
+        match &ctx.credentials {
+            Credentials::None => Err(missing_token()),
+            Credentials::Bearer(token) => self.authenticate(token).await,
+            Credentials::Caller(caller) => self.caller_again(caller, generation).await,
+        }
+    }
+
+    /// The caller of `ctx` (anonymous when it has no credentials), as of the configuration now
+    /// in the database: for a decision that stands on its own.
+    pub(crate) async fn current_caller(&self, ctx: &RequestContext) -> Result<Caller, RoleError> {
+        let generation = self.current_generation().await?;
+        match &ctx.credentials {
+            Credentials::None => Ok(anonymous(generation)),
+            Credentials::Bearer(token) => {
+                let token = token.trim();
+                if token.is_empty() {
+                    return Err(missing_token());
+                }
+                self.caller_at(hash_token(token), generation).await
+            }
+            Credentials::Caller(caller) => self.caller_again(caller, generation).await,
+        }
+    }
+
+    /// `caller` as of `generation`: itself when read at that generation, else read again.
+    async fn caller_again(&self, caller: &Caller, generation: i64) -> Result<Caller, RoleError> {
+        if caller.generation == generation {
+            return Ok(caller.clone());
+        }
+        match &caller.source {
+            CallerSource::Token(token_hash) => self.caller_at(token_hash.clone(), generation).await,
+            CallerSource::Principal(name) => self.principal_caller_at(name, generation).await,
+            CallerSource::Fixed => Ok(Caller {
+                generation,
+                ..caller.clone()
+            }),
+        }
     }
 
     /// The caller holding the token `token_hash`, from the cache if it holds `generation`,
@@ -108,12 +204,20 @@ impl Cluster {
         if let Some(caller) =
             self.cached(generation, |cache| cache.callers.get(&token_hash).cloned())
         {
+            self.check_token_time(&caller)?;
+            self.note_token_use(&caller).await;
             return Ok(caller);
         }
         let found = self.store.authenticate(&token_hash).await?;
         let principal =
             found.ok_or_else(|| RoleError::Unauthenticated("unknown bearer token".into()))?;
-        let caller = self.caller(&principal, generation, token_hash.clone())?;
+        let caller = self.caller(
+            &principal,
+            generation,
+            CallerSource::Token(token_hash.clone()),
+        )?;
+        self.check_token_time(&caller)?;
+        self.note_token_use(&caller).await;
         self.cache_at(generation, |cache| {
             if cache.callers.len() >= CALLER_CACHE {
                 cache.callers.clear();
@@ -121,6 +225,28 @@ impl Cluster {
             cache.callers.insert(token_hash, caller.clone());
         });
         Ok(caller)
+    }
+
+    pub(super) async fn principal_caller_at(
+        &self,
+        name: &str,
+        generation: i64,
+    ) -> Result<Caller, RoleError> {
+        let found = match self.store.principal_with_groups(name).await {
+            Ok(found) => found,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(RoleError::Unauthenticated(format!(
+                    "no principal {name:?} in this cluster"
+                )));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        if found.principal.kind != PrincipalKind::User {
+            return Err(RoleError::Unauthenticated(format!(
+                "{name:?} is a group, not a user"
+            )));
+        }
+        self.caller(&found, generation, CallerSource::Principal(name.to_owned()))
     }
 
     /// A caller authenticated by other means than a token (a server proving it holds its SLC's
@@ -131,7 +257,9 @@ impl Cluster {
             sid: Sid::AUTHENTICATED_USERS,
             token: Token::new(Sid::AUTHENTICATED_USERS).with_group(Sid::EVERYONE),
             generation: self.current_generation().await?,
-            token_hash: None,
+            source: CallerSource::Fixed,
+            token_id: None,
+            expires_at: None,
         })
     }
 
@@ -157,7 +285,7 @@ impl Cluster {
     }
 
     /// The generation the cache holds, read from the database only when nothing was yet.
-    async fn cached_generation(&self) -> Result<i64, RoleError> {
+    pub(super) async fn cached_generation(&self) -> Result<i64, RoleError> {
         let cached = self.lock_access().generation;
         if cached != 0 {
             return Ok(cached);
@@ -216,12 +344,22 @@ impl Cluster {
         &self,
         found: &AuthenticatedPrincipal,
         generation: i64,
-        token_hash: Vec<u8>,
+        source: CallerSource,
     ) -> Result<Caller, RoleError> {
         let parse = |text: &str| {
-            text.parse::<Sid>()
-                .map_err(|e| RoleError::Internal(format!("stored SID {text:?} is invalid: {e}")))
+            text.parse::<Sid>().map_err(|e| {
+                RoleError::Internal(format!(
+                    "stored SID {text:?} is invalid: {}",
+                    crate::describe_error(&e)
+                ))
+            })
         };
+        if found.principal.disabled {
+            return Err(RoleError::Unauthenticated(format!(
+                "principal {} is disabled",
+                found.principal.name
+            )));
+        }
         let sid = parse(&found.principal.sid)?;
         let mut token = Token::new(sid)
             .with_group(Sid::EVERYONE)
@@ -234,8 +372,51 @@ impl Cluster {
             sid,
             token,
             generation,
-            token_hash: Some(token_hash),
+            source,
+            token_id: found.token.as_ref().map(|t| t.id.clone()),
+            expires_at: found.token.as_ref().and_then(|t| t.expires_at),
         })
+    }
+
+    /// The cluster's principals and groups as of the generation `caller` was read at: from the
+    /// cache, or read from the database once for that generation.
+    pub(crate) async fn directory_for(&self, caller: &Caller) -> Result<Arc<Directory>, RoleError> {
+        let generation = caller.generation;
+        if let Some(found) = self.cached(generation, |cache| cache.directory.clone()) {
+            return Ok(found);
+        }
+        let directory = Arc::new(Directory::new(self.store.principals().await?));
+        self.cache_at(generation, |cache| {
+            cache.directory = Some(directory.clone());
+        });
+        Ok(directory)
+    }
+
+    /// The cluster's super users and revocations as of the generation `caller` was read at.
+    pub(crate) async fn controls_for(
+        &self,
+        caller: &Caller,
+    ) -> Result<Arc<ContentControls>, RoleError> {
+        let generation = caller.generation;
+        if let Some(found) = self.cached(generation, |cache| cache.controls.clone()) {
+            return Ok(found);
+        }
+        let controls = Arc::new(ContentControls::load(&self.store).await?);
+        self.cache_at(generation, |cache| {
+            cache.controls = Some(controls.clone());
+        });
+        Ok(controls)
+    }
+
+    /// Refusing `caller` on what was cached stands only on the current configuration: when the
+    /// generation moved since `caller` was read, the request is to be decided again
+    /// ([`Cluster::retry_if_stale`] does) instead of refused.
+    pub(crate) async fn confirm_refusal(&self, caller: &Caller) -> Result<(), RoleError> {
+        let current = self.current_generation().await?;
+        if current != caller.generation {
+            return Err(RoleError::Store(StoreError::StaleConfiguration { current }));
+        }
+        Ok(())
     }
 
     /// The descriptor of `service` as of `generation`: from the cache, or read and parsed.
@@ -249,14 +430,7 @@ impl Cluster {
         {
             return Ok(found);
         }
-        let record = self.store.descriptor(service.name()).await?;
-        let descriptor =
-            SecurityDescriptor::from_sddl(&record.sddl, &self.sid_context()).map_err(|e| {
-                RoleError::Internal(format!(
-                    "stored descriptor of {} is invalid: {e}",
-                    service.name()
-                ))
-            })?;
+        let descriptor = self.stored_descriptor(service).await?;
         let descriptor = Arc::new(descriptor);
         self.cache_at(generation, |cache| {
             cache.descriptors.insert(service, descriptor.clone());
@@ -264,13 +438,31 @@ impl Cluster {
         Ok(descriptor)
     }
 
+    /// `service`'s descriptor as the database holds it. One that does not read (written by
+    /// another build, or by hand) leaves the service unable to decide: 503, never a guess.
+    pub(crate) async fn stored_descriptor(
+        &self,
+        service: Service,
+    ) -> Result<SecurityDescriptor, RoleError> {
+        let record = self.store.descriptor(service.name()).await?;
+        SecurityDescriptor::from_sddl(&record.sddl, &self.sid_context()).map_err(|e| {
+            RoleError::NotReady {
+                code: "descriptor_unreadable",
+                message: format!(
+                    "the stored descriptor of {} cannot be read ({}): set it again with a valid SDDL",
+                    service.name(), crate::describe_error(&e)),
+            }
+        })
+    }
+
     /// Checks `caller` against `service`'s descriptor as of the configuration generation the
     /// caller was read at. A refusal is final only on the current configuration: when the
     /// generation moved, the caller and the descriptor are read again and the check repeated.
-    /// A refusal is written to the audit log before it is returned; the caller records an
-    /// allowed decision with what it then does.
+    /// A refusal is written to the audit log (at its source's bounded rate) before it is
+    /// returned; the caller records an allowed decision with what it then does.
     pub async fn authorize(
         &self,
+        ctx: &RequestContext,
         caller: &Caller,
         service: Service,
         action: &str,
@@ -282,11 +474,11 @@ impl Cluster {
                 &descriptor,
                 &caller.token,
                 service.required_right(),
-                &GenericMapping::RMS_SERVICES,
+                &SERVICE_MAPPING,
             ) {
                 Ok(granted) => {
                     return Ok(Decision {
-                        reason: format!("granted {}", granted.mask()),
+                        reason: format!("granted {}", ServiceRights::from(granted.mask())),
                         generation: caller.generation,
                     });
                 }
@@ -294,17 +486,11 @@ impl Cluster {
             };
             let current = self.current_generation().await?;
             if current != caller.generation {
-                caller = Cow::Owned(match &caller.token_hash {
-                    Some(token_hash) => self.caller_at(token_hash.clone(), current).await?,
-                    None => Caller {
-                        generation: current,
-                        ..caller.into_owned()
-                    },
-                });
+                caller = Cow::Owned(self.caller_again(&caller, current).await?);
                 continue;
             }
-            let reason = denied.reason().to_string();
-            self.audit(&caller.name, service, action, Outcome::Denied, &reason)
+            let reason = describe_denial(&denied);
+            self.audit_refusal(ctx, &caller.name, service, action, &reason)
                 .await?;
             return Err(RoleError::Denied {
                 principal: caller.name.clone(),
@@ -314,29 +500,33 @@ impl Cluster {
         }
     }
 
-    /// Checks an unauthenticated caller (Anonymous, in Everyone) against `service`'s
-    /// descriptor: the chain is public by default, and an administrator can close it.
-    pub async fn authorize_anonymous(
-        &self,
-        service: Service,
-        action: &str,
-    ) -> Result<Decision, RoleError> {
-        let caller = Caller {
-            name: "anonymous".to_owned(),
-            sid: Sid::ANONYMOUS,
-            token: Token::new(Sid::ANONYMOUS).with_group(Sid::EVERYONE),
-            generation: self.current_generation().await?,
-            token_hash: None,
-        };
-        self.authorize(&caller, service, action).await
+    /// The cluster's chain, for the chain endpoint: ChainService's DACL decides, on the
+    /// configuration now in the database, for the caller of `ctx` or, without credentials, the
+    /// anonymous caller (the chain is public by default; an administrator can close it).
+    pub async fn chain_for(&self, ctx: &RequestContext) -> Result<Chain, RoleError> {
+        let caller = self.current_caller(ctx).await?;
+        self.authorize(ctx, &caller, Service::Chain, "chain")
+            .await?;
+        Ok(self.chain())
     }
 }
 
-/// The bearer token, or the refusal of a request without one.
-fn bearer(token: Option<&str>) -> Result<&str, RoleError> {
-    token.ok_or_else(|| {
-        RoleError::Unauthenticated(
-            "this endpoint needs a bearer token (Authorization: Bearer ...)".into(),
-        )
-    })
+/// The anonymous caller (in Everyone) at `generation`.
+fn anonymous(generation: i64) -> Caller {
+    Caller {
+        name: "anonymous".to_owned(),
+        sid: Sid::ANONYMOUS,
+        token: Token::new(Sid::ANONYMOUS).with_group(Sid::EVERYONE),
+        generation,
+        source: CallerSource::Fixed,
+        token_id: None,
+        expires_at: None,
+    }
+}
+
+/// The refusal of a request that needs a bearer token and has none.
+fn missing_token() -> RoleError {
+    RoleError::Unauthenticated(
+        "this endpoint needs a bearer token (Authorization: Bearer ...)".into(),
+    )
 }

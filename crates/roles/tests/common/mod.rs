@@ -67,31 +67,18 @@ pub(crate) async fn root_only() -> (
 pub(crate) async fn world() -> World {
     let (dir, clock, root, root_admin, made, root_secret) = root_only().await;
     root_admin
-        .acl_grant(Service::SubEnroll, ADMINS_GROUP, &["subenroll".into()])
+        .acl_grant(Service::SubEnroll, ADMINS_GROUP, None)
         .await
         .unwrap();
-    let plan = EnrollmentPlan::new("licensing-1", "https://lic.example", 2048).unwrap();
-    let chain = root
-        .sub_enroll(Some(&made.admin.token), plan.request_pem().as_bytes())
-        .await
-        .unwrap();
-    let store = Store::open_sqlite(&dir.path().join("licensing.db"))
-        .await
-        .unwrap();
-    let secret = ClusterSecret::generate().unwrap();
-    let creds = plan
-        .complete(
-            &store,
-            &secret,
-            &chain.to_pem().unwrap(),
-            &made.authority_pem,
-            &options(&clock, "lic-node"),
-        )
-        .await
-        .unwrap();
-    let cluster = Cluster::open(store.clone(), &secret, options(&clock, "lic-node"))
-        .await
-        .unwrap();
+    let enrolled = enroll_licensing(
+        &dir,
+        &clock,
+        &root,
+        &made.admin.token,
+        &made.authority_pem,
+        "licensing-1",
+    )
+    .await;
     World {
         dir,
         clock,
@@ -99,12 +86,67 @@ pub(crate) async fn world() -> World {
         root_admin,
         root_token: made.admin.token,
         authority_pem: made.authority_pem,
-        licensing: LicensingRole::new(Arc::new(cluster)).unwrap(),
-        licensing_admin: Admin::open(store, "operator").await.unwrap(),
-        licensing_token: creds.token,
-        licensing_secret: secret,
+        licensing: enrolled.role,
+        licensing_admin: enrolled.admin,
+        licensing_token: enrolled.token,
+        licensing_secret: enrolled.secret,
         authority_key_pem: made.authority_key_pem,
         root_secret,
+    }
+}
+
+/// A licensing cluster sub-enrolled with `root`.
+#[allow(dead_code)]
+pub(crate) struct Enrolled {
+    pub(crate) role: LicensingRole,
+    pub(crate) admin: Admin,
+    pub(crate) token: String,
+    pub(crate) secret: ClusterSecret,
+}
+
+/// Enrolls a licensing cluster called `name` (its database in `dir`) with `root`.
+pub(crate) async fn enroll_licensing(
+    dir: &tempfile::TempDir,
+    clock: &Arc<ManualClock>,
+    root: &RootRole,
+    root_token: &str,
+    authority_pem: &str,
+    name: &str,
+) -> Enrolled {
+    let plan = EnrollmentPlan::new(name, &format!("https://{name}.example"), 2048).unwrap();
+    let chain = root
+        .sub_enroll(
+            &RequestContext::bearer(root_token),
+            plan.request_pem().as_bytes(),
+        )
+        .await
+        .unwrap();
+    let file = if name == "licensing-1" {
+        "licensing.db".to_owned()
+    } else {
+        format!("{name}.db")
+    };
+    let store = Store::open_sqlite(&dir.path().join(file)).await.unwrap();
+    let secret = ClusterSecret::generate().unwrap();
+    let node = format!("{name}-node");
+    let creds = plan
+        .complete(
+            &store,
+            &secret,
+            &chain.to_pem().unwrap(),
+            authority_pem,
+            &options(clock, &node),
+        )
+        .await
+        .unwrap();
+    let cluster = Cluster::open(store.clone(), &secret, options(clock, &node))
+        .await
+        .unwrap();
+    Enrolled {
+        role: LicensingRole::new(Arc::new(cluster)).unwrap(),
+        admin: Admin::open(store, "operator").await.unwrap(),
+        token: creds.token,
+        secret,
     }
 }
 
@@ -115,9 +157,17 @@ pub(crate) fn verifier(authority_pem: &str) -> Verifier {
 }
 
 pub(crate) async fn publish_for(w: &World, grants: Vec<Grant>) -> (SignedLicense, Vec<u8>) {
-    let content_key = vec![7u8; 32];
-    let cluster_key = w
-        .licensing
+    publish_on(&w.licensing, &w.licensing_token, grants, vec![7u8; 32]).await
+}
+
+/// Publishes `content_key` on `licensing` for `grants`, as the holder of `token`.
+pub(crate) async fn publish_on(
+    licensing: &LicensingRole,
+    token: &str,
+    grants: Vec<Grant>,
+    content_key: Vec<u8>,
+) -> (SignedLicense, Vec<u8>) {
+    let cluster_key = licensing
         .cluster()
         .chain()
         .leaf()
@@ -128,11 +178,11 @@ pub(crate) async fn publish_for(w: &World, grants: Vec<Grant>) -> (SignedLicense
     let request = PublishRequest {
         content_id: "doc-42".into(),
         grants,
-        wrapped_content_key: der::Encode::to_der(&wrapped).unwrap(),
+        template: None,
+        wrapped_content_key: wrapped,
     };
-    let license = w
-        .licensing
-        .publish(Some(&w.licensing_token), &request)
+    let license = licensing
+        .publish(&RequestContext::bearer(token), &request)
         .await
         .unwrap();
     (license, content_key)

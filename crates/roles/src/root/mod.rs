@@ -1,16 +1,23 @@
 //! The root certification role: enrolls with an enrollment authority (by default one it creates
-//! itself) and sub-enrolls licensing servers.
+//! itself), sub-enrolls licensing servers, renews and revokes the SLCs it issued (`renewal`,
+//! `revocation`), and renews its own with its authority.
 
 use std::sync::Arc;
 
 use rms_cert::{Chain, EnrollmentRequest, Issuer, RsaSigner, ServerId, ServerIdentity, ServerRole};
-use rms_dacl::Service;
+use rms_keys::PrivateKey;
 use rms_store::{ClusterRole, IssuedFilter, IssuedKind, IssuedRecord, Outcome, Store};
 
 use crate::admin::{AdminCredentials, create_cluster};
+
+mod renewal;
+mod revocation;
+
 use crate::error::{cert_refused, request_refused};
 use crate::secret::ClusterSecret;
-use crate::{Cluster, NodeOptions, RoleError, serial_hex};
+use crate::{Cluster, NodeOptions, RequestContext, RoleError, Service, serial_hex};
+pub use renewal::{AdmittedRenewal, renew_root_with_authority};
+pub use revocation::CRL_LIFETIME;
 
 /// The services a root certification server exposes.
 pub const ROOT_SERVICES: [Service; 3] = [Service::SubEnroll, Service::Chain, Service::Renewal];
@@ -54,19 +61,37 @@ pub async fn init_root(
     init: &RootInit,
     options: &NodeOptions,
 ) -> Result<RootInitOutcome, RoleError> {
+    let root_key: Arc<dyn PrivateKey> =
+        Arc::new(RsaSigner::generate(init.key_bits).map_err(RoleError::Cert)?);
+    init_root_with_key(store, secret, init, root_key, options).await
+}
+
+/// [`init_root`] with the root's SLC key made by the caller (for example inside a token, with
+/// [`rms_keys::KeyLocation`]); the authority's key is made in memory, and written encrypted
+/// under the cluster secret for the operator to keep.
+pub async fn init_root_with_key(
+    store: &Store,
+    secret: &ClusterSecret,
+    init: &RootInit,
+    root_key: Arc<dyn PrivateKey>,
+    options: &NodeOptions,
+) -> Result<RootInitOutcome, RoleError> {
     let now = options.clock.now();
     let authority_key = Arc::new(RsaSigner::generate(init.key_bits).map_err(RoleError::Cert)?);
     let authority_name = init.authority_name.parse().map_err(|e| {
         RoleError::bad_input(
             "invalid_name",
-            format!("invalid authority name {:?}: {e}", init.authority_name),
+            format!(
+                "invalid authority name {:?}: {}",
+                init.authority_name,
+                crate::describe_error(&e)
+            ),
         )
     })?;
     let authority =
         Issuer::create_authority(authority_name, authority_key.clone(), options.policy, now)
             .map_err(cert_refused)?;
 
-    let root_key = RsaSigner::generate(init.key_bits).map_err(RoleError::Cert)?;
     let id = ServerId::random().map_err(RoleError::Cert)?;
     let identity = ServerIdentity::new(
         &init.name,
@@ -77,7 +102,7 @@ pub async fn init_root(
     .map_err(cert_refused)?;
     // The root enrolls exactly as an external authority would see it: through the encoded
     // request and the same checks.
-    let request = EnrollmentRequest::new(&identity, &root_key).map_err(RoleError::Cert)?;
+    let request = EnrollmentRequest::new(&identity, root_key.as_ref()).map_err(RoleError::Cert)?;
     let encoded = request.to_der().map_err(RoleError::Cert)?;
     let checked = EnrollmentRequest::from_der(&encoded)
         .map_err(cert_refused)?
@@ -89,7 +114,7 @@ pub async fn init_root(
         store,
         ClusterRole::Root,
         &chain,
-        &root_key,
+        root_key.as_ref(),
         secret,
         &ROOT_SERVICES,
         now,
@@ -111,7 +136,7 @@ pub async fn init_root(
 pub struct RootRole {
     cluster: Arc<Cluster>,
     /// The revocation list served last (shared by clones).
-    pub(crate) published: Arc<std::sync::Mutex<Option<crate::lifecycle::PublishedCrl>>>,
+    published: Arc<std::sync::Mutex<Option<revocation::PublishedCrl>>>,
 }
 
 impl RootRole {
@@ -130,6 +155,7 @@ impl RootRole {
     }
 
     /// The cluster.
+    #[must_use]
     pub fn cluster(&self) -> &Arc<Cluster> {
         &self.cluster
     }
@@ -139,24 +165,24 @@ impl RootRole {
     /// with its audit entry, and only then returns the chain `[new SLC, root SLC, authority]`.
     pub async fn sub_enroll(
         &self,
-        token: Option<&str>,
+        ctx: &RequestContext,
         request: &[u8],
     ) -> Result<Chain, RoleError> {
         self.cluster
-            .retry_if_stale(|| self.sub_enroll_once(token, request))
+            .retry_if_stale(|| self.sub_enroll_once(ctx, request))
             .await
     }
 
     /// One attempt of [`RootRole::sub_enroll`], its access decision checked at the commit.
     async fn sub_enroll_once(
         &self,
-        token: Option<&str>,
+        ctx: &RequestContext,
         request: &[u8],
     ) -> Result<Chain, RoleError> {
         let cluster = &self.cluster;
-        let caller = cluster.authenticate_for_issuance(token).await?;
+        let caller = cluster.caller_for_issuance(ctx).await?;
         let decision = cluster
-            .authorize(&caller, Service::SubEnroll, "subenroll")
+            .authorize(ctx, &caller, Service::SubEnroll, "subenroll")
             .await?;
         let parsed = match std::str::from_utf8(request) {
             Ok(text) if text.trim_start().starts_with("-----BEGIN") => {
@@ -169,14 +195,14 @@ impl RootRole {
             .and_then(|r| r.check().map_err(request_refused))
         {
             Ok(checked) => checked,
-            Err(error) => return self.refuse(&caller.name, error).await,
+            Err(error) => return self.refuse(ctx, &caller.name, error).await,
         };
         let signing = cluster.signing();
         let now = cluster.now();
         cluster.require_valid_slc(&signing, now)?;
         let chain = match signing.issuer.issue_slc(&checked, now) {
             Ok(chain) => chain,
-            Err(error) => return self.refuse(&caller.name, cert_refused(error)).await,
+            Err(error) => return self.refuse(ctx, &caller.name, cert_refused(error)).await,
         };
         let subject = checked.identity().common_name().to_owned();
         let record = slc_record(
@@ -190,6 +216,7 @@ impl RootRole {
         let serial = record.serial.clone();
         let reason = format!("{decision}; issued licensing SLC {serial} for {subject:?}");
         let entry = cluster.audit_entry(
+            ctx,
             &caller.name,
             Service::SubEnroll,
             "subenroll",
@@ -220,15 +247,19 @@ impl RootRole {
     }
 
     /// Records a refused request in the audit log, then returns the refusal.
-    async fn refuse(&self, principal: &str, error: RoleError) -> Result<Chain, RoleError> {
-        let reason = error.to_string();
+    async fn refuse(
+        &self,
+        ctx: &RequestContext,
+        principal: &str,
+        error: RoleError,
+    ) -> Result<Chain, RoleError> {
         self.cluster
-            .audit(
+            .audit_refusal(
+                ctx,
                 principal,
                 Service::SubEnroll,
                 "subenroll",
-                Outcome::Denied,
-                &reason,
+                &error.to_string(),
             )
             .await?;
         Err(error)
