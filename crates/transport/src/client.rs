@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, StatusCode};
@@ -20,13 +20,32 @@ use crate::{ApiError, TransportError};
 /// How a [`Client`] connects.
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
-    /// Trusted roots (PEM) for `https://` URLs.
+    /// Certificates (PEM) to trust for `https://` URLs besides the system's roots: a private
+    /// CA, or the server's own self-signed certificate.
     pub tls_roots_pem: Option<Vec<u8>>,
+    /// Trust only [`ClientOptions::tls_roots_pem`], not the operating system's roots.
+    pub ignore_system_roots: bool,
     /// Bearer token sent with every request.
     pub token: Option<String>,
+    /// A client certificate and key to present to `https://` servers that ask for one (a
+    /// server that maps it to a principal needs no bearer token).
+    pub tls_client_identity: Option<crate::TlsIdentity>,
     /// Longest wait for one request, connection included. Default (when `None`): 30 s.
     pub timeout: Option<Duration>,
+    /// Largest response body read; a larger answer is refused and its connection dropped.
+    /// Default (when `None`): [`DEFAULT_MAX_RESPONSE_BYTES`].
+    pub max_response_bytes: Option<usize>,
 }
+
+/// The largest response body a [`Client`] reads unless told otherwise: far more than any
+/// answer of ours (chains, licenses, revocation lists), far less than memory.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
+
+/// The most bytes of response headers a [`Client`] reads (hyper's buffer limit).
+const MAX_RESPONSE_HEADER_BYTES: usize = 64 << 10;
+
+/// The most response header fields a [`Client`] accepts.
+const MAX_RESPONSE_HEADERS: usize = 100;
 
 #[derive(Debug, Clone)]
 struct Target {
@@ -102,6 +121,7 @@ pub struct Client {
     tls: Option<tokio_rustls::TlsConnector>,
     token: Option<String>,
     timeout: Duration,
+    max_response_bytes: usize,
     idle: Arc<Mutex<Vec<SendRequest<Full<Bytes>>>>>,
 }
 
@@ -117,27 +137,36 @@ impl Client {
     /// A client of the server at `base_url` (`http://host:port` or `https://host:port`).
     pub fn new(base_url: &str, options: ClientOptions) -> Result<Self, TransportError> {
         let target = Target::parse(base_url)?;
-        let tls = match (target.tls, &options.tls_roots_pem) {
-            (true, Some(roots)) => Some(tokio_rustls::TlsConnector::from(
-                crate::tls::client_config(roots)?,
-            )),
-            (true, None) => {
-                return Err(TransportError::Tls(format!(
-                    "{base_url} is https: give the certificate that signed the server's TLS certificate (--tls-ca)"
-                )));
+        let tls = match target.tls {
+            true => {
+                let system = match options.ignore_system_roots {
+                    true => crate::trust::SystemRoots::Ignored,
+                    false => crate::trust::SystemRoots::Trusted,
+                };
+                Some(tokio_rustls::TlsConnector::from(
+                    crate::trust::client_config(
+                        options.tls_roots_pem.as_deref(),
+                        system,
+                        options.tls_client_identity.as_ref(),
+                    )?,
+                ))
             }
-            (false, _) => None,
+            false => None,
         };
         Ok(Self {
             target: Arc::new(target),
             tls,
             token: options.token,
             timeout: options.timeout.unwrap_or(Duration::from_secs(30)),
+            max_response_bytes: options
+                .max_response_bytes
+                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             idle: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
     /// The same client, sending `token` as its bearer token.
+    #[must_use]
     pub fn with_token(&self, token: Option<String>) -> Self {
         Self {
             token,
@@ -234,12 +263,22 @@ impl Client {
             .await
             .map_err(|e| self.broken(e))?;
         let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| self.broken(e))?
-            .to_bytes();
+        let limit = self.max_response_bytes;
+        let declared = response
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|length| length > limit as u64) {
+            return Err(TransportError::ResponseTooLarge { limit });
+        }
+        let body = match Limited::new(response.into_body(), limit).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                return Err(TransportError::ResponseTooLarge { limit });
+            }
+            Err(error) => return Err(self.broken(error)),
+        };
         if !sender.is_closed()
             && let Ok(mut idle) = self.idle.lock()
         {
@@ -290,7 +329,12 @@ impl Client {
     where
         I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
     {
-        let (sender, connection) = http1::handshake(io).await.map_err(|e| self.broken(e))?;
+        let (sender, connection) = http1::Builder::new()
+            .max_buf_size(MAX_RESPONSE_HEADER_BYTES)
+            .max_headers(MAX_RESPONSE_HEADERS)
+            .handshake(io)
+            .await
+            .map_err(|e| self.broken(e))?;
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "client connection ended");

@@ -76,6 +76,7 @@ impl ApiError {
     }
 
     /// The JSON body.
+    #[must_use]
     pub fn to_json(&self) -> String {
         let body = ErrorBody {
             error: ErrorDetail {
@@ -95,7 +96,7 @@ impl ApiError {
 #[non_exhaustive]
 pub enum TransportError {
     /// The listening address could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: std::net::SocketAddr,
@@ -134,9 +135,15 @@ pub enum TransportError {
     Api(ApiError),
     /// The local half of an exchange failed (a renewal the root answered, but whose chain this
     /// server refuses to install).
-    #[error("{0}")]
+    #[error(transparent)]
     Role(#[from] rms_roles::RoleError),
     /// The server's answer could not be read.
     #[error("unreadable response from server: {0}")]
     BadResponse(String),
+    /// The server's answer was larger than the client reads.
+    #[error("the server's answer is over the limit of {limit} bytes")]
+    ResponseTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }

@@ -3,7 +3,8 @@
 //! A small hyper 1 server and client, with what a network service needs and nothing else:
 //!
 //! - a [`Router`] that answers 404 and 405 (with `Allow`) by itself;
-//! - limits on body size (413), header read time, concurrent connections and handler time;
+//! - limits on body size (413), header and body read time (408), idle keep-alive time,
+//!   concurrent connections overall and per peer address, and handler time;
 //! - errors as JSON, `{"error": {"code": "...", "message": "..."}}` ([`ApiError`]), and
 //!   `WWW-Authenticate` on 401;
 //! - HTTPS with rustls from PEM files, and plain HTTP only on loopback unless allowed;
@@ -33,7 +34,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub use crate::client::{Client, ClientOptions};
+pub use crate::client::{Client, ClientOptions, DEFAULT_MAX_RESPONSE_BYTES};
 pub use crate::error::{ApiError, ErrorBody, ErrorDetail, TransportError};
 pub use crate::metrics::Metrics;
 pub use crate::router::{Handler, HandlerFuture, Request, Response, Router};
@@ -45,6 +46,8 @@ pub mod api;
 mod client;
 mod error;
 mod metrics;
+mod peers;
 mod router;
 mod server;
 mod tls;
+mod trust;

@@ -34,6 +34,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// An empty registry.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }

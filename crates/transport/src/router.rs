@@ -26,10 +26,18 @@ pub struct Request {
     pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
+    /// The address the request came from.
+    pub peer: Option<std::net::SocketAddr>,
+    /// The identifier the server gave the request (answered in `x-request-id`, logged).
+    pub request_id: String,
+    /// The client's TLS certificate (DER), when it presented one: the TLS handshake verified
+    /// that it chains to the client CA the server was configured with, and is valid now.
+    pub client_certificate: Option<Arc<Vec<u8>>>,
 }
 
 impl Request {
-    /// The bearer token of the `Authorization` header, if one was given.
+    /// The bearer token of the `Authorization` header, if one was given. The scheme is
+    /// case-insensitive (RFC 7235 §2.1): `Bearer`, `bearer` and `BEARER` are the same.
     pub fn bearer_token(&self) -> Option<&str> {
         let value = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
         let (scheme, token) = value.split_once(' ')?;
@@ -41,20 +49,18 @@ impl Request {
 
     /// Reads the body as JSON: 415 when the content type is not JSON, 400 when the body is not
     /// valid JSON of the expected shape.
+    ///
+    /// The media type must be `application/json`, compared without regard to case (RFC 9110
+    /// §8.3.1: type and subtype are case-insensitive). JSON is UTF-8 (RFC 8259 §8.1), so a
+    /// `charset` parameter, if given, must be `utf-8` (any case, quoted or not); other
+    /// parameters are ignored.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         let content_type = self
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let media_type = content_type.split(';').next().unwrap_or("").trim();
-        if !media_type.eq_ignore_ascii_case("application/json") {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                format!("expected Content-Type: application/json, got {content_type:?}"),
-            ));
-        }
+        json_media_type(content_type)?;
         serde_json::from_slice(&self.body).map_err(|e| {
             ApiError::bad_request(
                 "malformed_json",
@@ -70,6 +76,36 @@ impl Request {
             (key == name).then_some(value)
         })
     }
+}
+
+/// Accepts a `Content-Type` that says JSON in UTF-8 (see [`Request::json`]).
+fn json_media_type(content_type: &str) -> Result<(), ApiError> {
+    let unsupported = |why: &str| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("expected Content-Type: application/json, got {content_type:?}{why}"),
+        )
+    };
+    let mut parts = content_type.split(';');
+    let media_type = parts.next().unwrap_or("").trim();
+    if !media_type.eq_ignore_ascii_case("application/json") {
+        return Err(unsupported(""));
+    }
+    for parameter in parts {
+        let Some((name, value)) = parameter.split_once('=') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case("charset") {
+            let value = value.trim().trim_matches('"');
+            if !value.eq_ignore_ascii_case("utf-8") {
+                return Err(unsupported(
+                    " (JSON is UTF-8: charset, if given, must be utf-8)",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A response, ready to send.
@@ -147,6 +183,7 @@ impl std::fmt::Debug for Router {
 
 impl Router {
     /// An empty router.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -165,7 +202,35 @@ impl Router {
         self
     }
 
+    /// Answers `request` as the server does once the body is read: the handler's response, or
+    /// the answer to an error (404, 405 with `Allow`, the handler's own refusal). The server
+    /// adds its limits and timeouts around this; tests and fuzzing call it without a socket.
+    pub async fn respond(&self, request: Request) -> Response {
+        let path = request.path.clone();
+        let outcome = match self.find(&request.method, &path) {
+            Ok(handler) => handler(request).await,
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(response) => response,
+            Err(error) => self.error_response(&path, &error),
+        }
+    }
+
+    /// The answer to `error` for a request to `path` (with `Allow` on a 405).
+    pub(crate) fn error_response(&self, path: &str, error: &ApiError) -> Response {
+        let mut response = Response::error(error);
+        if error.status == StatusCode::METHOD_NOT_ALLOWED
+            && let Some(allowed) = self.allowed(path)
+            && let Ok(value) = HeaderValue::from_str(&allowed)
+        {
+            response.headers.insert(header::ALLOW, value);
+        }
+        response
+    }
+
     /// The paths known, for metrics labels (unknown paths are labelled `other`).
+    #[must_use]
     pub fn knows(&self, path: &str) -> bool {
         self.routes.contains_key(path)
     }
@@ -199,5 +264,39 @@ impl Router {
                 .collect::<Vec<_>>()
                 .join(", "),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn json_is_application_json_in_utf_8() {
+        for accepted in [
+            "application/json",
+            "APPLICATION/JSON",
+            "Application/Json; charset=utf-8",
+            "application/json;charset=\"UTF-8\"",
+            "application/json; profile=x",
+        ] {
+            assert!(json_media_type(accepted).is_ok(), "{accepted}");
+        }
+        for refused in [
+            "",
+            "text/json",
+            "application/jsonx",
+            "application/json; charset=utf-16",
+            "application/json; charset=latin1",
+            "application/x-www-form-urlencoded",
+        ] {
+            let error = json_media_type(refused).unwrap_err();
+            assert_eq!(
+                error.status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{refused}"
+            );
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, StatusCode};
@@ -19,19 +19,30 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 
+use crate::peers::{PeerBudget, PeerPermit};
 use crate::router::{Request, Response, Router};
 use crate::tls::TlsIdentity;
 use crate::{ApiError, Metrics, TransportError};
 
-/// Limits that protect the server from slow or greedy clients.
+/// Limits that protect the server from slow or greedy clients. Every phase of a request is
+/// bounded in time: its headers (`header_read_timeout`), its body (`body_read_timeout`) and
+/// its handler (`request_timeout`); a connection that waits for its next request is closed
+/// after `header_read_timeout` too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest request body accepted; larger ones get 413. Default: 64 KiB.
     pub max_body_bytes: usize,
-    /// How long a client may take to send a request's headers. Default: 10 s.
+    /// How long a client may take to send a request's headers, and how long a keep-alive
+    /// connection may stay idle between requests. Default: 10 s.
     pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body once its headers are in; a slower
+    /// one gets 408 and its connection is closed. Default: 10 s.
+    pub body_read_timeout: Duration,
     /// Most connections served at once; further ones wait to be accepted. Default: 1024.
     pub max_connections: usize,
+    /// Most connections one peer address may hold at once, so that one peer cannot take the
+    /// whole budget; a connection beyond it is answered 503 and closed. Default: 256.
+    pub max_connections_per_peer: usize,
     /// Longest time a handler may take before the request is answered 503. Default: 30 s.
     pub request_timeout: Duration,
     /// How long a graceful shutdown waits for requests in flight. Default: 30 s.
@@ -43,7 +54,9 @@ impl Default for Limits {
         Self {
             max_body_bytes: 64 * 1024,
             header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            max_connections_per_peer: 256,
             request_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
         }
@@ -65,6 +78,7 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// Plain HTTP on `listen` with default limits.
+    #[must_use]
     pub fn plain(listen: SocketAddr) -> Self {
         Self {
             listen,
@@ -86,11 +100,13 @@ pub struct RunningServer {
 
 impl RunningServer {
     /// The address actually bound.
+    #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
     /// The base URL clients use, e.g. `http://127.0.0.1:40123`.
+    #[must_use]
     pub fn url(&self) -> String {
         format!("{}://{}", self.scheme, self.local_addr)
     }
@@ -191,6 +207,7 @@ async fn accept_loop(
 ) {
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(shared.limits.max_connections));
+    let peers = PeerBudget::new(shared.limits.max_connections_per_peer);
     loop {
         let permit = tokio::select! {
             permit = permits.clone().acquire_owned() => match permit {
@@ -211,12 +228,16 @@ async fn accept_loop(
             },
             _ = stopped.changed() => break,
         };
+        let Some(peer_permit) = peers.try_acquire(peer.ip()) else {
+            refuse_connection(&stream, &shared);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
         let acceptor = acceptor.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _permit = permit;
+            let _permits: (_, PeerPermit) = (permit, peer_permit);
             serve_connection(stream, peer, acceptor, shared, watcher).await;
         });
     }
@@ -233,6 +254,20 @@ async fn accept_loop(
     }
 }
 
+/// What a peer over its share of connections gets before the connection is closed.
+const TOO_MANY_CONNECTIONS: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 96\r\n\r\n{\"error\":{\"code\":\"too_many_connections\",\"message\":\"too many connections from your address\"}}";
+
+/// Answers a connection beyond its peer's share with 503 and closes it, without waiting: a
+/// peer that does not read its answer loses it, and holds nothing.
+fn refuse_connection(stream: &TcpStream, shared: &Shared) {
+    let _ = stream.try_write(TOO_MANY_CONNECTIONS);
+    shared.metrics.increment(
+        "rms_connections_refused_total",
+        "Connections refused because their peer held its share of the connection budget.",
+        &[],
+    );
+}
+
 async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -241,9 +276,10 @@ async fn serve_connection(
     watcher: hyper_util::server::graceful::Watcher,
 ) {
     let limits = shared.limits;
+    let tls_shared = shared.clone();
     let service = service_fn(move |request| {
         let shared = shared.clone();
-        async move { Ok::<_, Infallible>(handle(request, &shared).await) }
+        async move { Ok::<_, Infallible>(handle(request, peer, None, &shared).await) }
     });
     let mut builder = http1::Builder::new();
     builder
@@ -265,6 +301,19 @@ async fn serve_connection(
                     return;
                 }
             };
+            // The client's certificate (verified by the handshake) goes with every request of
+            // the connection.
+            let certificate = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|leaf| Arc::new(leaf.as_ref().to_vec()));
+            let shared = tls_shared;
+            let service = service_fn(move |request| {
+                let (shared, certificate) = (shared.clone(), certificate.clone());
+                async move { Ok::<_, Infallible>(handle(request, peer, certificate, &shared).await) }
+            });
             watcher
                 .watch(builder.serve_connection(TokioIo::new(tls), service))
                 .await
@@ -282,9 +331,12 @@ async fn serve_connection(
 
 async fn handle(
     request: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    client_certificate: Option<Arc<Vec<u8>>>,
     shared: &Shared,
 ) -> hyper::Response<Full<Bytes>> {
     let started = Instant::now();
+    let request_id = new_request_id();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let route = if shared.router.knows(&path) {
@@ -292,37 +344,82 @@ async fn handle(
     } else {
         "other".to_owned()
     };
-    let mut response = match dispatch(request, shared).await {
+    let mut response = match dispatch(request, peer, client_certificate, &request_id, shared).await
+    {
         Ok(response) => response,
         Err(error) => {
-            let mut response = Response::error(&error);
-            if error.status == StatusCode::METHOD_NOT_ALLOWED
-                && let Some(allowed) = shared.router.allowed(&path)
-                && let Ok(value) = HeaderValue::from_str(&allowed)
-            {
-                response.headers.insert(header::ALLOW, value);
-            }
+            let response = shared.router.error_response(&path, &error);
             if error.status.is_server_error() {
-                tracing::warn!(%method, %path, status = error.status.as_u16(), code = %error.code, message = %error.message, "request failed");
+                tracing::warn!(%request_id, %peer, %method, %path, status = error.status.as_u16(), code = %error.code, message = %error.message, "request failed");
             } else {
-                tracing::info!(%method, %path, status = error.status.as_u16(), code = %error.code, message = %error.message, "request refused");
+                tracing::info!(%request_id, %peer, %method, %path, status = error.status.as_u16(), code = %error.code, message = %error.message, "request refused");
             }
             response
         }
     };
     let elapsed = started.elapsed();
-    shared
-        .metrics
-        .observe_request(&route, method.as_str(), response.status.as_u16(), elapsed);
-    tracing::debug!(%method, %path, status = response.status.as_u16(), ?elapsed, "answered");
+    if response.status == StatusCode::REQUEST_TIMEOUT {
+        // The body may still be arriving: do not wait for it on this connection.
+        response
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    shared.metrics.observe_request(
+        &route,
+        method_label(&method),
+        response.status.as_u16(),
+        elapsed,
+    );
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers.insert(REQUEST_ID, value);
+    }
+    tracing::debug!(%request_id, %method, %path, status = response.status.as_u16(), ?elapsed, "answered");
     let mut out = hyper::Response::new(Full::new(std::mem::take(&mut response.body)));
     *out.status_mut() = response.status;
     *out.headers_mut() = response.headers;
     out
 }
 
+/// The method as a metrics label: one of a fixed set, so that invented methods cannot grow
+/// the number of series.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::PATCH,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
+}
+
+/// The response header that carries the request's identifier.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// 16 random hex digits (a counter if the system's random source fails).
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 8];
+    if getrandom::fill(&mut bytes).is_err() {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        bytes = NEXT
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_be_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 async fn dispatch(
     request: hyper::Request<Incoming>,
+    peer: SocketAddr,
+    client_certificate: Option<Arc<Vec<u8>>>,
+    request_id: &str,
     shared: &Shared,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
@@ -343,13 +440,29 @@ async fn dispatch(
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(too_large());
     }
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => return Err(too_large()),
-        Err(error) => {
+    let read = tokio::time::timeout(
+        shared.limits.body_read_timeout,
+        Limited::new(body, limit).collect(),
+    );
+    let body = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            return Err(too_large());
+        }
+        Ok(Err(error)) => {
             return Err(ApiError::bad_request(
                 "unreadable_body",
                 format!("request body could not be read: {error}"),
+            ));
+        }
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the request body did not arrive within {} s",
+                    shared.limits.body_read_timeout.as_secs_f64()
+                ),
             ));
         }
     };
@@ -359,6 +472,9 @@ async fn dispatch(
         query: parts.uri.query().map(str::to_owned),
         headers: parts.headers,
         body,
+        peer: Some(peer),
+        request_id: request_id.to_owned(),
+        client_certificate,
     };
     let head = request.method == Method::HEAD;
     let response = tokio::time::timeout(shared.limits.request_timeout, handler(request))
