@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use clap::Subcommand;
-use rms_roles::{Admin, Cluster, Service};
-use rms_store::{ClusterRole, IssuedFilter};
+use rms_roles::store::{ClusterRole, IssuedFilter};
+use rms_roles::{Admin, AuditQuery, Cluster, Service};
 use rms_transport::{Metrics, Router};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
+pub use crate::principal_commands::{GroupCommand, PrincipalCommand, TokenCommand};
 use crate::{
-    CliResult, ClusterArgs, ServeArgs, fail, init_logging, open_cluster, print_chain, time_text,
+    CliResult, ClusterArgs, ServeArgs, init_logging, open_cluster, print_chain, time_text,
 };
 
 /// The administration commands root and licensing servers share.
@@ -23,6 +23,9 @@ pub enum AdminCommand {
     /// Manage groups.
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Manage bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Show and change the services' DACLs.
     #[command(subcommand)]
     Acl(AclCommand),
@@ -30,14 +33,34 @@ pub enum AdminCommand {
     #[command(subcommand)]
     Certs(CertsCommand),
     /// Show the audit log.
-    Audit {
-        /// Only entries at or after this time (RFC 3339, e.g. 2026-11-25T00:00:00Z).
-        #[arg(long)]
-        since: Option<String>,
-        /// At most this many entries.
-        #[arg(long, default_value_t = 100)]
-        limit: i64,
-    },
+    Audit(AuditArgs),
+}
+
+/// Options of `audit`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuditArgs {
+    /// Only entries at or after this date (2026-12-01, from its start, UTC) or RFC 3339 time
+    /// (2026-12-01T08:00:00Z).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only entries at or before this date (2026-12-01, to its end, UTC) or RFC 3339 time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only entries of this principal (`-` for callers without a token).
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// Only entries of this service (SubEnrollService, ..., or Administration).
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Only allowed or only denied entries.
+    #[arg(long, value_name = "allowed|denied")]
+    pub decision: Option<String>,
+    /// At most this many entries, newest first; the output says how many more there are.
+    #[arg(long, default_value_t = 100)]
+    pub limit: i64,
+    /// Print JSON (for scripts): {"entries": [...], "more": N}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// The commands every server has besides its own setup command: serve, status, chain, and
@@ -46,7 +69,7 @@ pub enum AdminCommand {
 pub enum ServerCommand {
     /// Serve this server's endpoints, health and metrics over HTTP(S).
     ///
-    /// Example: serve --data-dir ./data --listen 127.0.0.1:0
+    /// Example: {bin} serve --data-dir ./data --listen 127.0.0.1:0
     Serve {
         /// Where the cluster is.
         #[command(flatten)]
@@ -59,19 +82,27 @@ pub enum ServerCommand {
     /// chain and encrypted key from the shared database and checks that the cluster secret
     /// decrypts the key, then remembers the database in the data directory.
     ///
-    /// Example: RMS_CLUSTER_SECRET=... join --data-dir ./node-2 --database postgres://rms@db/rms
+    /// Example: RMS_CLUSTER_SECRET=... {bin} join --data-dir ./node-2 --database postgres://rms@db/rms
     Join {
         /// Where the node keeps its settings, and the cluster's database (--database).
         #[command(flatten)]
         cluster: ClusterArgs,
     },
     /// Show the cluster: SLC subject, serial, validity, days left, nodes seen.
+    ///
+    /// Example: {bin} status --data-dir ./data --json
     Status {
         /// Where the cluster is.
         #[command(flatten)]
         cluster: ClusterArgs,
+        /// Print JSON (for scripts; times in RFC 3339).
+        #[arg(long)]
+        json: bool,
     },
-    /// Print the cluster's chain (PEM, leaf first).
+    /// Print the cluster's chain (PEM, leaf first): the SLC, its issuers, the authority last.
+    /// `openssl crl -verify -CAfile` and `openssl verify -untrusted` read it as it is.
+    ///
+    /// Example: {bin} chain --data-dir ./data > chain.pem
     Chain {
         /// Where the cluster is.
         #[command(flatten)]
@@ -105,7 +136,7 @@ impl ServerCommand {
                 let routes = router(node.clone(), metrics.clone())?;
                 serve.serve(routes, metrics, node).await
             }
-            ServerCommand::Status { cluster } => print_status(&cluster).await,
+            ServerCommand::Status { cluster, json } => print_status(&cluster, json).await,
             ServerCommand::Chain { cluster } => print_chain(&cluster).await,
             ServerCommand::Admin(admin) => {
                 let (cluster, command) = admin.split();
@@ -118,7 +149,9 @@ impl ServerCommand {
 /// The administration subcommands, each with the options that locate the cluster.
 #[derive(Debug, Subcommand)]
 pub enum AdminWithCluster {
-    /// Manage principals (users with bearer tokens).
+    /// Manage principals (users with bearer tokens): add, list, disable, enable, remove.
+    ///
+    /// Example: {bin} principal list --data-dir ./data
     Principal {
         /// Where the cluster is.
         #[command(flatten)]
@@ -128,6 +161,8 @@ pub enum AdminWithCluster {
         command: PrincipalCommand,
     },
     /// Manage groups.
+    ///
+    /// Example: {bin} group add authors --data-dir ./data
     Group {
         /// Where the cluster is.
         #[command(flatten)]
@@ -136,7 +171,21 @@ pub enum AdminWithCluster {
         #[command(subcommand)]
         command: GroupCommand,
     },
+    /// Manage bearer tokens: several per user, each with an id, an optional expiry and when
+    /// it was last used.
+    ///
+    /// Example: {bin} token list --principal alice --data-dir ./data
+    Token {
+        /// Where the cluster is.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Show and change the services' DACLs.
+    ///
+    /// Example: {bin} acl show --data-dir ./data
     Acl {
         /// Where the cluster is.
         #[command(flatten)]
@@ -145,7 +194,9 @@ pub enum AdminWithCluster {
         #[command(subcommand)]
         command: AclCommand,
     },
-    /// List issued certificates.
+    /// List issued certificates and licenses, and prune their records.
+    ///
+    /// Example: {bin} certs list --expiring 30d --data-dir ./data
     Certs {
         /// Where the cluster is.
         #[command(flatten)]
@@ -154,84 +205,54 @@ pub enum AdminWithCluster {
         #[command(subcommand)]
         command: CertsCommand,
     },
-    /// Show the audit log.
+    /// Show the audit log, newest first: every access decision (allowed or denied, with the
+    /// deciding ACE) and every issuance and change.
+    ///
+    /// Example: {bin} audit --since 2026-12-01 --decision denied --limit 20 --data-dir ./data
     Audit {
         /// Where the cluster is.
         #[command(flatten)]
         cluster: ClusterArgs,
-        /// Only entries at or after this time (RFC 3339).
-        #[arg(long)]
-        since: Option<String>,
-        /// At most this many entries.
-        #[arg(long, default_value_t = 100)]
-        limit: i64,
+        /// What to show.
+        #[command(flatten)]
+        args: AuditArgs,
     },
 }
 
 impl AdminWithCluster {
     /// The cluster options and the command.
+    #[must_use]
     pub fn split(self) -> (ClusterArgs, AdminCommand) {
         match self {
             AdminWithCluster::Principal { cluster, command } => {
                 (cluster, AdminCommand::Principal(command))
             }
             AdminWithCluster::Group { cluster, command } => (cluster, AdminCommand::Group(command)),
+            AdminWithCluster::Token { cluster, command } => (cluster, AdminCommand::Token(command)),
             AdminWithCluster::Acl { cluster, command } => (cluster, AdminCommand::Acl(command)),
             AdminWithCluster::Certs { cluster, command } => (cluster, AdminCommand::Certs(command)),
-            AdminWithCluster::Audit {
-                cluster,
-                since,
-                limit,
-            } => (cluster, AdminCommand::Audit { since, limit }),
+            AdminWithCluster::Audit { cluster, args } => (cluster, AdminCommand::Audit(args)),
         }
     }
-}
-
-/// Principal commands.
-#[derive(Debug, Clone, Subcommand)]
-pub enum PrincipalCommand {
-    /// Add a principal and print its token (shown once).
-    ///
-    /// Example: rms-root principal add alice --group rms-admins
-    Add {
-        /// The principal's name.
-        name: String,
-        /// A group to put it in (repeatable).
-        #[arg(long = "group")]
-        groups: Vec<String>,
-    },
-    /// List principals and groups.
-    List,
-}
-
-/// Group commands.
-#[derive(Debug, Clone, Subcommand)]
-pub enum GroupCommand {
-    /// Add a group.
-    Add {
-        /// The group's name.
-        name: String,
-    },
-    /// Put a principal in a group.
-    AddMember {
-        /// The principal.
-        member: String,
-        /// The group.
-        group: String,
-    },
 }
 
 /// DACL commands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum AclCommand {
-    /// Print a service's descriptor as SDDL (all services without an argument).
+    /// Print a service's descriptor as SDDL (all services without an argument) and, below
+    /// it, each entry of its DACL with the name of the principal or group it is for.
+    ///
+    /// Example: {bin} acl show SubEnrollService --data-dir ./data
     Show {
         /// SubEnrollService, ChainService, PublishingService, LicensingService or RenewalService.
         service: Option<String>,
+        /// Print JSON (for scripts).
+        #[arg(long)]
+        json: bool,
     },
     /// Replace a service's descriptor.
     ///
-    /// Example: rms-root acl set SubEnrollService 'O:SYG:SYD:P(A;;CC;;;BA)'
+    /// Example: {bin} acl set SubEnrollService 'O:SYG:SYD:P(A;;CC;;;BA)' --data-dir ./data
     Set {
         /// The service.
         service: String,
@@ -241,16 +262,18 @@ pub enum AclCommand {
     /// Allow a principal, group, SID or SDDL alias rights on a service (its own right if none
     /// given).
     ///
-    /// Example: rms-root acl grant SubEnrollService rms-admins subenroll
+    /// Example: {bin} acl grant SubEnrollService rms-admins sub-enroll --data-dir ./data
     Grant {
         /// The service.
         service: String,
         /// The principal, group, SID or alias.
         principal: String,
-        /// Rights: subenroll, read-chain, issue-publishing-license, issue-use-license, renew, ...
+        /// Rights: sub-enroll, read-chain, issue-publishing-license, issue-use-license, renew, ...
         rights: Vec<String>,
     },
     /// Deny rights; an explicit deny wins over every allow.
+    ///
+    /// Example: {bin} acl deny PublishingService mallory --data-dir ./data
     Deny {
         /// The service.
         service: String,
@@ -260,6 +283,8 @@ pub enum AclCommand {
         rights: Vec<String>,
     },
     /// Remove every explicit entry of a principal.
+    ///
+    /// Example: {bin} acl revoke PublishingService mallory --data-dir ./data
     Revoke {
         /// The service.
         service: String,
@@ -271,92 +296,79 @@ pub enum AclCommand {
 /// Certificate listing commands.
 #[derive(Debug, Clone, Subcommand)]
 pub enum CertsCommand {
-    /// List what was issued, newest first.
+    /// List what was issued, newest first; revoked items are marked.
+    ///
+    /// Example: {bin} certs list --kind slc --expiring 30d --data-dir ./data
     List {
         /// Only items expiring within this period, e.g. 30d.
         #[arg(long)]
-        expiring: Option<rms_policy::Lifetime>,
+        expiring: Option<rms_roles::policy::Lifetime>,
         /// Only items of this kind: slc, publishing-license, use-license.
         #[arg(long)]
         kind: Option<String>,
         /// At most this many.
         #[arg(long, default_value_t = 100)]
         limit: i64,
+        /// Print JSON (for scripts; times in RFC 3339).
+        #[arg(long)]
+        json: bool,
     },
     /// Delete the records of items that expired more than MARGIN ago (30 days by default, at
     /// least one day): nothing still valid, or expired within the margin, is touched. The
     /// audit log keeps the issuance entries and records the pruning.
     ///
-    /// Example: certs prune --margin 90d
+    /// Example: {bin} certs prune --margin 90d --data-dir ./data
     Prune {
         /// How long after expiry a record is kept, e.g. 30d or 1y.
         #[arg(long, default_value = "30d")]
-        margin: rms_policy::Lifetime,
+        margin: rms_roles::policy::Lifetime,
     },
 }
 
-/// The smallest margin `certs prune` accepts.
-const MIN_PRUNE_MARGIN: time::Duration = time::Duration::DAY;
-
 fn parse_service(name: &str) -> CliResult<Service> {
-    name.parse::<Service>().map_err(|e| e.to_string())
+    name.parse::<Service>().map_err(crate::report)
+}
+
+/// The rights named on the command line; `None` when none are (the service's own right).
+fn parse_rights(names: &[String]) -> CliResult<Option<rms_roles::AccessMask>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let rights: rms_roles::ServiceRights = names.join(",").parse().map_err(crate::report)?;
+    Ok(Some(rights.mask()))
 }
 
 /// Runs an administration command against the cluster in `args`.
 pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
     let store = args.open_store().await?;
     let actor = std::env::var("USER").unwrap_or_else(|_| "operator".into());
-    let admin = Admin::open(store, &actor)
-        .await
-        .map_err(|e| e.to_string())?;
-    let err = |e: rms_roles::RoleError| e.to_string();
+    let admin = Admin::open(store, &actor).await.map_err(crate::report)?;
+    let err = crate::report::<rms_roles::RoleError>;
     match command {
-        AdminCommand::Principal(PrincipalCommand::Add { name, groups }) => {
-            let (principal, token) = admin.add_principal(&name, &groups).await.map_err(err)?;
-            println!("principal {} ({})", principal.name, principal.sid);
-            println!("token: {token}");
-            eprintln!("the token is shown only now; the server keeps only its hash");
+        AdminCommand::Principal(command) => {
+            crate::principal_commands::run_principal(&admin, command).await?;
         }
-        AdminCommand::Principal(PrincipalCommand::List) => {
-            for p in admin.principals().await.map_err(err)? {
-                let groups = admin
-                    .store()
-                    .groups_of(&p.name)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                println!(
-                    "{:<6} {:<24} {:<48} {}",
-                    p.kind,
-                    p.name,
-                    p.sid,
-                    groups.join(",")
-                );
-            }
+        AdminCommand::Group(command) => {
+            crate::principal_commands::run_group(&admin, command).await?;
         }
-        AdminCommand::Group(GroupCommand::Add { name }) => {
-            let group = admin.add_group(&name).await.map_err(err)?;
-            println!("group {} ({})", group.name, group.sid);
+        AdminCommand::Token(command) => {
+            crate::principal_commands::run_token(&admin, command).await?;
         }
-        AdminCommand::Group(GroupCommand::AddMember { member, group }) => {
-            admin.add_member(&member, &group).await.map_err(err)?;
-            println!("{member} is now a member of {group}");
-        }
-        AdminCommand::Acl(AclCommand::Show {
-            service: Some(service),
-        }) => {
-            let record = admin
-                .acl_show(parse_service(&service)?)
-                .await
-                .map_err(err)?;
-            println!("{}", record.sddl);
-        }
-        AdminCommand::Acl(AclCommand::Show { service: None }) => {
-            for record in admin.acl_list().await.map_err(err)? {
-                println!("{:<18} {}", record.service, record.sddl);
-            }
+        AdminCommand::Acl(AclCommand::Show { service, json }) => {
+            let named = service.is_none();
+            let views = match service {
+                Some(service) => vec![
+                    admin
+                        .acl_view(parse_service(&service)?)
+                        .await
+                        .map_err(err)?,
+                ],
+                None => admin.acl_views().await.map_err(err)?,
+            };
+            crate::reports::print_acls(&views, named, json)?;
         }
         AdminCommand::Acl(AclCommand::Set { service, sddl }) => {
-            println!(
+            crate::outln!(
                 "{}",
                 admin
                     .acl_set(parse_service(&service)?, &sddl)
@@ -369,10 +381,10 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
             principal,
             rights,
         }) => {
-            println!(
+            crate::outln!(
                 "{}",
                 admin
-                    .acl_grant(parse_service(&service)?, &principal, &rights)
+                    .acl_grant(parse_service(&service)?, &principal, parse_rights(&rights)?)
                     .await
                     .map_err(err)?
             );
@@ -382,16 +394,16 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
             principal,
             rights,
         }) => {
-            println!(
+            crate::outln!(
                 "{}",
                 admin
-                    .acl_deny(parse_service(&service)?, &principal, &rights)
+                    .acl_deny(parse_service(&service)?, &principal, parse_rights(&rights)?)
                     .await
                     .map_err(err)?
             );
         }
         AdminCommand::Acl(AclCommand::Revoke { service, principal }) => {
-            println!(
+            crate::outln!(
                 "{}",
                 admin
                     .acl_revoke(parse_service(&service)?, &principal)
@@ -400,30 +412,11 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
             );
         }
         AdminCommand::Certs(CertsCommand::Prune { margin }) => {
-            let now = OffsetDateTime::now_utc();
-            let cutoff = margin.start_before(now).map_err(|e| e.to_string())?;
-            if now - cutoff < MIN_PRUNE_MARGIN {
-                return Err(format!(
-                    "a margin of {margin} is too short: keep records at least one day after expiry"
-                ));
-            }
-            let entry = rms_store::NewAuditEntry {
-                principal: actor.clone(),
-                service: "admin".into(),
-                action: "certs prune".into(),
-                outcome: rms_store::Outcome::Allowed,
-                reason: format!(
-                    "records of items expired before {} (margin {margin})",
-                    time_text(cutoff)
-                ),
-                node: "cli".into(),
-            };
-            let deleted = admin
-                .store()
-                .prune_issued(cutoff, &entry)
+            let (cutoff, deleted) = admin
+                .prune_issued(margin, OffsetDateTime::now_utc())
                 .await
-                .map_err(|e| e.to_string())?;
-            println!(
+                .map_err(err)?;
+            crate::outln!(
                 "deleted {deleted} records of items expired before {}",
                 time_text(cutoff)
             );
@@ -432,16 +425,17 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
             expiring,
             kind,
             limit,
+            json,
         }) => {
             let now = OffsetDateTime::now_utc();
             let expiring_before = match expiring {
-                Some(lifetime) => Some(lifetime.end_from(now).map_err(|e| e.to_string())?),
+                Some(lifetime) => Some(lifetime.end_from(now).map_err(crate::report)?),
                 None => None,
             };
             let kind = match kind {
                 Some(k) => Some(
                     k.parse()
-                        .map_err(|e: rms_store::StoreError| e.to_string())?,
+                        .map_err(|e: rms_roles::store::StoreError| e.to_string())?,
                 ),
                 None => None,
             };
@@ -451,89 +445,27 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
                 serial: None,
                 limit: Some(limit),
             };
-            for r in admin
-                .store()
-                .issued(&filter)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                println!(
-                    "{:<18} {:<34} {:<28} {} .. {}  by {} for {}",
-                    r.kind,
-                    r.serial,
-                    r.subject,
-                    time_text(r.not_before),
-                    time_text(r.not_after),
-                    r.issued_by,
-                    r.requester
-                );
-            }
+            let issued = admin.issued(&filter).await.map_err(err)?;
+            crate::reports::print_issued(&issued, json)?;
         }
-        AdminCommand::Audit { since, limit } => {
-            let since = match since {
-                Some(text) => Some(
-                    OffsetDateTime::parse(&text, &Rfc3339)
-                        .map_err(fail("--since is not an RFC 3339 time"))?,
-                ),
-                None => None,
+        AdminCommand::Audit(args) => {
+            let query = AuditQuery {
+                since: args.since,
+                until: args.until,
+                principal: args.principal,
+                service: args.service,
+                decision: args.decision,
+                limit: args.limit,
             };
-            for e in admin
-                .store()
-                .audit_log(since, limit)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                let x = &e.entry;
-                println!(
-                    "{} {:<8} {:<18} {:<20} {:<12} node={} {}",
-                    time_text(e.at),
-                    x.outcome,
-                    x.service,
-                    x.action,
-                    x.principal,
-                    x.node,
-                    x.reason
-                );
-            }
+            let page = admin.audit(&query).await.map_err(err)?;
+            crate::reports::print_audit(&page, args.json)?;
         }
     }
     Ok(())
 }
 
 /// Prints the cluster's status: identity, SLC, days left, nodes seen recently.
-pub async fn print_status(args: &ClusterArgs) -> CliResult {
+pub async fn print_status(args: &ClusterArgs, json: bool) -> CliResult {
     let store = args.open_store().await?;
-    let identity = store.cluster().await.map_err(|e| e.to_string())?;
-    let slc = store.current_slc().await.map_err(|e| e.to_string())?;
-    let chain = rms_cert::Chain::from_pem(&slc.chain_pem).map_err(|e| e.to_string())?;
-    let now = OffsetDateTime::now_utc();
-    println!(
-        "cluster:    {} ({} cluster, id {})",
-        identity.name, identity.role, identity.cluster_id
-    );
-    println!("database:   {:?} backend", store.backend());
-    println!("SLC:        {}", chain.leaf().tbs_certificate().subject());
-    println!("issuer:     {}", chain.leaf().tbs_certificate().issuer());
-    println!("serial:     {}", slc.serial);
-    println!(
-        "valid:      {} .. {}",
-        time_text(slc.not_before),
-        time_text(slc.not_after)
-    );
-    println!("days left:  {}", (slc.not_after - now).whole_days());
-    let nodes = store
-        .nodes(now - time::Duration::minutes(5))
-        .await
-        .map_err(|e| e.to_string())?;
-    println!("nodes seen in the last 5 minutes: {}", nodes.len());
-    for node in nodes {
-        println!(
-            "  {:<24} {:<28} v{} last seen {}",
-            node.node_id,
-            node.address,
-            node.version,
-            time_text(node.last_seen)
-        );
-    }
-    Ok(())
+    crate::reports::print_status(&store, json).await
 }

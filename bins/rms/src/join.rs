@@ -1,7 +1,7 @@
 //! `join`: a new node of an existing cluster, from the shared database and the cluster secret.
 
 use rms_roles::Cluster;
-use rms_store::ClusterRole;
+use rms_roles::store::ClusterRole;
 use time::format_description::well_known::Rfc3339;
 
 use crate::{CliResult, ClusterArgs, init_logging};
@@ -33,15 +33,17 @@ pub(crate) async fn join(args: &ClusterArgs, role: ClusterRole) -> CliResult {
         ));
     }
     let secret = args.secret()?;
-    let store = args.open_store().await?;
-    let identity = store
-        .cluster()
-        .await
-        .map_err(|e| format!("{} holds no cluster to join: {e}", rms_store::redact(&url)))?;
+    let store = args.create_store().await?;
+    let identity = store.cluster().await.map_err(|e| {
+        format!(
+            "{} holds no cluster to join: {e}",
+            rms_roles::store::redact(&url)
+        )
+    })?;
     if identity.role != role {
         return Err(format!(
             "{} holds a {} cluster, not a {role} cluster: use rms-{} join",
-            rms_store::redact(&url),
+            rms_roles::store::redact(&url),
             identity.role,
             if identity.role == ClusterRole::Root {
                 "root"
@@ -53,35 +55,35 @@ pub(crate) async fn join(args: &ClusterArgs, role: ClusterRole) -> CliResult {
     // Loading the cluster decrypts its SLC key: a wrong secret stops here, with its cause.
     let cluster = Cluster::open(store.clone(), &secret, rms_roles::NodeOptions::default())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(crate::report)?;
     dir.create()?;
     dir.remember_database(&url)?;
     if !env_secret {
         secret
             .write_new_file(&dir.secret_file())
-            .map_err(|e| e.to_string())?;
+            .map_err(crate::report)?;
     }
     let validity = cluster.slc_validity();
-    println!(
+    crate::outln!(
         "joined {} cluster {} (id {}) as a new node in {}",
         identity.role,
         identity.name,
         identity.cluster_id,
         dir.path().display()
     );
-    println!("database: {}", rms_store::redact(&url));
-    println!(
+    crate::outln!("database: {}", rms_roles::store::redact(&url));
+    crate::outln!(
         "SLC: serial {}, valid until {}",
         rms_roles::serial_hex(cluster.chain().leaf()),
         validity.not_after().format(&Rfc3339).unwrap_or_default()
     );
     if env_secret {
-        println!(
+        crate::outln!(
             "cluster secret: from {} (set it for serve too)",
             rms_roles::CLUSTER_SECRET_ENV
         );
     } else {
-        println!(
+        crate::outln!(
             "cluster secret: copied to {} (mode 0600)",
             dir.secret_file().display()
         );

@@ -13,27 +13,61 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
+use rms_roles::store::{Store, StoreOptions};
 use rms_roles::{
     CLUSTER_SECRET_ENV, CLUSTER_SECRET_FILE, Cluster, ClusterSecret, NodeOptions,
     write_private_file,
 };
-use rms_store::{Store, StoreOptions};
 use rms_transport::{Limits, Metrics, Router, ServerConfig, TlsIdentity};
 use time::OffsetDateTime;
 
 pub use crate::commands::{
     AclCommand, AdminCommand, AdminWithCluster, CertsCommand, GroupCommand, PrincipalCommand,
-    ServerCommand, print_status, run_admin,
+    ServerCommand, TokenCommand, print_status, run_admin,
 };
+pub use crate::remote::{TLS_CLIENT_CERT_ENV, TLS_CLIENT_KEY_ENV, client};
+pub use crate::reports::print_revocations;
 
 mod commands;
+pub mod content_commands;
+pub mod help;
 mod join;
+pub mod licensing_commands;
+pub mod principal_commands;
+mod remote;
+mod reports;
 
 /// A command's failure: a one-line reason for stderr.
 pub type CliResult<T = ()> = Result<T, String>;
+
+/// An error as a command prints it: its message and its causes' (see
+/// [`rms_roles::describe_error`]), and what to run when a command can help (the libraries do
+/// not name commands).
+pub fn report<E: std::error::Error + 'static>(error: E) -> String {
+    let text = rms_roles::describe_error(&error);
+    match advice(&error) {
+        Some(advice) => format!("{text}: {advice}"),
+        None => text,
+    }
+}
+
+/// The command that helps with `error`, if one does.
+fn advice(error: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    use rms_roles::RoleError;
+    use rms_roles::store::StoreError;
+    let no_cluster = matches!(
+        error.downcast_ref::<RoleError>(),
+        Some(RoleError::Store(StoreError::NoCluster))
+    ) || matches!(
+        error.downcast_ref::<StoreError>(),
+        Some(StoreError::NoCluster)
+    );
+    no_cluster.then_some(
+        "run `rms-root init` (a root) or `rms-licensing enroll` (a licensing server) first",
+    )
+}
 
 /// Turns any displayable error into a command failure.
 pub fn fail<E: std::fmt::Display>(context: &str) -> impl FnOnce(E) -> String + '_ {
@@ -53,8 +87,11 @@ pub fn run<F: Future<Output = CliResult>>(work: impl FnOnce() -> F) -> ExitCode 
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(work()) {
+    let outcome = runtime.block_on(work()).and_then(|()| flush_stdout());
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader (`head`, a pager) has read what it wanted: nothing failed.
+        Err(message) if message == STDOUT_CLOSED => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");
             ExitCode::FAILURE
@@ -62,12 +99,65 @@ pub fn run<F: Future<Output = CliResult>>(work: impl FnOnce() -> F) -> ExitCode 
     }
 }
 
-/// Starts structured logging to stderr, filtered by `RUST_LOG` (default `info`).
+/// What is logged when `RUST_LOG` is not set: our `info`, and the database driver's notices
+/// only from `warn` (PostgreSQL's notices are the server talking to itself).
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx::postgres::notice=warn";
+
+/// The failure [`write_out`] reports when standard output was closed by its reader (a
+/// `head` that read enough): [`run`] ends the command quietly and successfully.
+pub const STDOUT_CLOSED: &str = "standard output closed by its reader";
+
+/// Writes to standard output; a closed pipe is [`STDOUT_CLOSED`] instead of a panic.
+/// Commands print with [`out!`] and [`outln!`], which call this and return its failure.
+pub fn write_out(text: std::fmt::Arguments<'_>) -> CliResult {
+    use std::io::Write;
+    let written = std::io::stdout().lock().write_fmt(text);
+    written.map_err(stdout_failure)
+}
+
+fn flush_stdout() -> CliResult {
+    use std::io::Write;
+    std::io::stdout().lock().flush().map_err(stdout_failure)
+}
+
+fn stdout_failure(error: std::io::Error) -> String {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        STDOUT_CLOSED.to_owned()
+    } else {
+        format!("cannot write to standard output: {error}")
+    }
+}
+
+/// `print!` that returns [`STDOUT_CLOSED`] from the enclosing function (returning a
+/// [`CliResult`]) when standard output is a closed pipe, instead of panicking.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!($($arg)*))?
+    };
+}
+
+/// `println!` that returns [`STDOUT_CLOSED`] from the enclosing function (returning a
+/// [`CliResult`]) when standard output is a closed pipe, instead of panicking.
+#[macro_export]
+macro_rules! outln {
+    () => {
+        $crate::write_out(format_args!("\n"))?
+    };
+    ($($arg:tt)*) => {
+        $crate::write_out(format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// Starts structured logging to stderr, filtered by `RUST_LOG` (default
+/// [`DEFAULT_LOG_FILTER`]), in colour only when stderr is a terminal.
 pub fn init_logging(json: bool) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = if json {
         builder.json().try_init()
@@ -93,11 +183,13 @@ pub struct DataDir(PathBuf);
 
 impl DataDir {
     /// The data directory at `path`.
+    #[must_use]
     pub fn new(path: PathBuf) -> Self {
         Self(path)
     }
 
     /// Its path.
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.0
     }
@@ -132,6 +224,7 @@ impl DataDir {
     }
 
     /// The node settings file: which database the node's cluster lives in.
+    #[must_use]
     pub fn node_file(&self) -> PathBuf {
         self.0.join(NODE_FILE)
     }
@@ -154,18 +247,20 @@ impl DataDir {
         let settings = NodeSettings {
             database: url.to_owned(),
         };
-        let text = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&settings).map_err(report)?;
         let file = self.node_file();
         write_private_file(&file, format!("{text}\n").as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", file.display()))
     }
 
     /// The cluster secret file.
+    #[must_use]
     pub fn secret_file(&self) -> PathBuf {
         self.0.join(CLUSTER_SECRET_FILE)
     }
 
     /// A file in the directory.
+    #[must_use]
     pub fn file(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
@@ -194,6 +289,7 @@ pub struct ClusterArgs {
 
 impl ClusterArgs {
     /// The data directory.
+    #[must_use]
     pub fn dir(&self) -> DataDir {
         DataDir::new(self.data_dir.clone())
     }
@@ -214,14 +310,33 @@ impl ClusterArgs {
         }
     }
 
-    /// Opens the configuration database (migrating it).
+    /// Opens the configuration database of an existing server (migrating it). Without
+    /// `--database` and `node.json`, the data directory's `rms.db` must exist: a directory
+    /// that holds no server is refused with what to give, and nothing is created in it.
     pub async fn open_store(&self) -> CliResult<Store> {
+        if self.database.is_none() && self.dir().remembered_database()?.is_none() {
+            let dir = self.dir();
+            let file = dir.file("rms.db");
+            if !file.exists() {
+                return Err(format!(
+                    "no server in the data directory {} ({} does not exist): give --data-dir (or RMS_DATA_DIR) the directory init, enroll or join made, or --database for a cluster on PostgreSQL",
+                    dir.path().display(),
+                    file.display()
+                ));
+            }
+        }
+        self.create_store().await
+    }
+
+    /// Opens the configuration database, creating the SQLite file if missing (for `init`,
+    /// `enroll` and `join`, which make a server).
+    pub async fn create_store(&self) -> CliResult<Store> {
         let url = self.database_url()?;
         Store::open(&url, StoreOptions::default())
             .await
             .map_err(fail(&format!(
                 "cannot open the configuration database {}",
-                rms_store::redact(&url)
+                rms_roles::store::redact(&url)
             )))
     }
 
@@ -231,7 +346,7 @@ impl ClusterArgs {
             .secret_file
             .clone()
             .unwrap_or_else(|| self.dir().secret_file());
-        ClusterSecret::load(&file).map_err(|e| e.to_string())
+        ClusterSecret::load(&file).map_err(report)
     }
 
     /// The secret for a new cluster: from the environment if set (then nothing is written),
@@ -241,14 +356,14 @@ impl ClusterArgs {
             let file = self.dir().secret_file();
             return ClusterSecret::load(&file)
                 .map(|s| (s, format!("taken from {CLUSTER_SECRET_ENV}")))
-                .map_err(|e| e.to_string());
+                .map_err(report);
         }
         let file = self
             .secret_file
             .clone()
             .unwrap_or_else(|| self.dir().secret_file());
-        let secret = ClusterSecret::generate().map_err(|e| e.to_string())?;
-        secret.write_new_file(&file).map_err(|e| e.to_string())?;
+        let secret = ClusterSecret::generate().map_err(report)?;
+        secret.write_new_file(&file).map_err(report)?;
         Ok((
             secret,
             format!(
@@ -301,6 +416,11 @@ pub struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Ask clients for a TLS certificate and accept those issued by a CA in this file (PEM):
+    /// a certificate whose subject common name is a user of the cluster authenticates as that
+    /// user, with no bearer token. Clients without one still use tokens.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
     /// Allow plain HTTP on an address other than loopback (behind a TLS-terminating proxy).
     #[arg(long)]
     pub insecure_http: bool,
@@ -310,6 +430,10 @@ pub struct ServeArgs {
     /// Most concurrent connections.
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
+    /// Most concurrent connections from one peer address (a share of --max-connections, so
+    /// that one peer cannot take them all).
+    #[arg(long, default_value_t = 256)]
+    pub max_connections_per_peer: usize,
     /// Log as JSON lines instead of text.
     #[arg(long)]
     pub log_json: bool,
@@ -320,7 +444,8 @@ pub struct ServeArgs {
     /// days; checked hourly, retried with back-off on failure). Licensing servers only.
     #[arg(long, value_name = "ROOT_URL")]
     pub renew_from: Option<String>,
-    /// Certificate that signed the root's TLS certificate, for an https:// --renew-from.
+    /// A certificate to trust for an https:// --renew-from besides the system's roots (a
+    /// private CA, or the root's self-signed TLS certificate).
     #[arg(long, requires = "renew_from")]
     pub renew_tls_ca: Option<PathBuf>,
     /// Certify a new key at each automatic renewal.
@@ -350,7 +475,14 @@ impl ServeArgs {
     ) -> CliResult {
         let tls = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => {
-                Some(TlsIdentity::from_files(cert, key).map_err(|e| e.to_string())?)
+                let identity = TlsIdentity::from_files(cert, key).map_err(report)?;
+                Some(match &self.tls_client_ca {
+                    Some(path) => identity.with_client_ca(
+                        std::fs::read(path)
+                            .map_err(fail(&format!("cannot read {}", path.display())))?,
+                    ),
+                    None => identity,
+                })
             }
             _ => None,
         };
@@ -361,94 +493,26 @@ impl ServeArgs {
             limits: Limits {
                 max_body_bytes: self.max_body,
                 max_connections: self.max_connections,
+                max_connections_per_peer: self.max_connections_per_peer,
                 ..Limits::default()
             },
         };
         let server = rms_transport::serve(config, router, metrics)
             .await
-            .map_err(|e| e.to_string())?;
-        let renewer = match &self.renew_from {
+            .map_err(report)?;
+        let maintenance = rms_roles::Maintenance::new(cluster, server.url());
+        let background = match &self.renew_from {
             Some(root) => {
                 let api = client(root, self.renew_tls_ca.as_deref(), None)?;
-                Some(tokio::spawn(auto_renew(
-                    cluster.clone(),
-                    api,
-                    self.renew_rekey,
-                )))
+                tokio::spawn(maintenance.run_with_renewal(api, self.renew_rekey))
             }
-            None => None,
+            None => tokio::spawn(maintenance.run_without_renewal()),
         };
-        println!("listening on {}", server.url());
-        let heartbeat = tokio::spawn(heartbeat(cluster, server.url()));
+        outln!("listening on {}", server.url());
         server.run_until_signal().await;
-        heartbeat.abort();
-        if let Some(renewer) = renewer {
-            renewer.abort();
-        }
+        background.abort();
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// How often automatic renewal looks at the SLC.
-const RENEWAL_CHECK: Duration = Duration::from_secs(3600);
-
-/// The wait before retrying a failed automatic renewal: one minute, doubling up to an hour.
-pub fn renewal_backoff(previous: Option<Duration>) -> Duration {
-    match previous {
-        None => Duration::from_secs(60),
-        Some(wait) => (wait * 2).min(RENEWAL_CHECK),
-    }
-}
-
-/// Renews the cluster's SLC with the root behind `api` whenever it is due.
-async fn auto_renew(cluster: Arc<Cluster>, api: rms_transport::api::ApiClient, rekey: bool) {
-    let key_bits = cluster.signer().bits();
-    let mut backoff = None;
-    loop {
-        let wait = match rms_transport::api::renew_if_due(&api, &cluster, rekey, key_bits).await {
-            Ok(renewed) => {
-                if let Some(validity) = renewed {
-                    tracing::info!(
-                        not_after = %time_text(validity.not_after()),
-                        "renewed the SLC automatically"
-                    );
-                }
-                backoff = None;
-                RENEWAL_CHECK
-            }
-            Err(error) => {
-                let wait = renewal_backoff(backoff);
-                backoff = Some(wait);
-                tracing::warn!(%error, retry_in_s = wait.as_secs(), "automatic SLC renewal failed");
-                wait
-            }
-        };
-        tokio::time::sleep(wait).await;
-    }
-}
-
-async fn heartbeat(cluster: Arc<Cluster>, address: String) {
-    let started_at = OffsetDateTime::now_utc();
-    let mut last_warned: Option<std::time::Instant> = None;
-    loop {
-        let node = rms_store::NodeRecord {
-            node_id: cluster.options().node_id.clone(),
-            address: address.clone(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            started_at,
-            last_seen: OffsetDateTime::now_utc(),
-        };
-        if let Err(error) = cluster.store().heartbeat(&node).await {
-            tracing::warn!(%error, "heartbeat not recorded");
-        }
-        // At start and then hourly: every heartbeat for 30 days would bury everything else.
-        let due = last_warned.is_none_or(|at| at.elapsed() >= RENEWAL_CHECK);
-        if due && let Some(warning) = rms_roles::renewal_warning(&cluster, cluster.now()) {
-            tracing::warn!("{warning}");
-            last_warned = Some(std::time::Instant::now());
-        }
-        tokio::time::sleep(Duration::from_secs(10)).await;
     }
 }
 
@@ -458,15 +522,15 @@ pub async fn open_cluster(args: &ClusterArgs, options: NodeOptions) -> CliResult
     let secret = args.secret()?;
     let cluster = Cluster::open(store, &secret, options)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(report)?;
     Ok(Arc::new(cluster))
 }
 
 /// Prints the cluster's chain as PEM, leaf first.
 pub async fn print_chain(args: &ClusterArgs) -> CliResult {
     let store = args.open_store().await?;
-    let slc = store.current_slc().await.map_err(|e| e.to_string())?;
-    print!("{}", slc.chain_pem);
+    let slc = store.current_slc().await.map_err(report)?;
+    out!("{}", slc.chain_pem);
     Ok(())
 }
 
@@ -490,6 +554,7 @@ pub fn parse_time(text: &str) -> CliResult<OffsetDateTime> {
 }
 
 /// A time as RFC 3339.
+#[must_use]
 pub fn time_text(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
@@ -505,43 +570,21 @@ pub fn write_text(path: &Path, text: &str) -> CliResult {
     std::fs::write(path, text).map_err(fail(&format!("cannot write {}", path.display())))
 }
 
-/// A client of `url`, trusting `tls_ca` for HTTPS, sending `token`.
-pub fn client(
-    url: &str,
-    tls_ca: Option<&Path>,
-    token: Option<String>,
-) -> CliResult<rms_transport::api::ApiClient> {
-    let tls_roots_pem = match tls_ca {
-        Some(path) => {
-            Some(std::fs::read(path).map_err(fail(&format!("cannot read {}", path.display())))?)
-        }
-        None => None,
-    };
-    let client = rms_transport::Client::new(
-        url,
-        rms_transport::ClientOptions {
-            tls_roots_pem,
-            token,
-            timeout: None,
-        },
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(rms_transport::api::ApiClient::new(client))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use rms_roles::RoleError;
+    use rms_roles::store::StoreError;
 
     #[test]
-    fn renewal_back_off_doubles_up_to_an_hour() {
-        let mut wait = None;
-        let mut seen = Vec::new();
-        for _ in 0..9 {
-            let next = renewal_backoff(wait);
-            seen.push(next.as_secs());
-            wait = Some(next);
-        }
-        assert_eq!(seen, [60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]);
+    fn a_missing_cluster_is_reported_with_the_commands_that_make_one() {
+        let text = super::report(RoleError::Store(StoreError::NoCluster));
+        assert!(
+            text.starts_with(
+                "the configuration database holds no cluster yet: run `rms-root init`"
+            ),
+            "{text}"
+        );
+        let plain = super::report(StoreError::Interrupted("disk full".into()));
+        assert!(!plain.contains("rms-root"), "{plain}");
     }
 }

@@ -1,28 +1,37 @@
-//! `rms-client`: a user's tools: keys, publishing, use licenses, offline verification.
+//! `rms-client`: a user's tools: keys, protected documents, publishing, use licenses, offline
+//! verification.
+// Doc comments here are clap's --help text, read in a terminal: URLs in them stay bare.
+#![allow(rustdoc::bare_urls)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use base64ct::{Base64, Encoding};
 use clap::{Parser, Subcommand};
-use rms_cert::{LicenseBody, RsaSigner, SignedLicense, Signer, wrap_content_key};
-use rms_chain::{Cert, Purpose, TrustAnchor, TrustAnchors, Verifier, VerifyOptions, verify_path};
 use rms_cli::{CliResult, client, fail, read_text, read_token, run, time_text, write_text};
-use rms_policy::ValidationModel;
-use rms_transport::api::{GrantBody, PublishBody, UseLicenseBody};
+use rms_cli::{out, outln};
+use rms_roles::cert::{LicenseBody, RsaSigner, SignedLicense, Signer};
+use rms_roles::chain::Cert;
+use rms_roles::client::{
+    Authority, DocumentClient, LicenseSource, LicenseStore, Protection, Publication, document_info,
+};
+use rms_transport::api::{GrantBody, UseLicenseBody};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// A user's tools for the rights-management PKI: make a key pair, publish content, get use
-/// licenses, and verify licenses offline against the enrollment authority.
+/// A user's tools for the rights-management PKI: make a key pair, protect and open documents,
+/// publish content, get use licenses, and verify licenses offline against the enrollment
+/// authority.
 ///
-/// A whole round:
+/// A whole round (RMS_TOKEN holds the caller's bearer token):
 ///   rms-client keygen --out alice-key.pem
-///   RMS_TOKEN=... rms-client publish --server http://127.0.0.1:8081 --anchor authority.pem \\
-///       --content-id doc-1 --grant alice:view,print --out doc-1.pl.pem
-///   RMS_TOKEN=... rms-client uselicense --server http://127.0.0.1:8081 \\
-///       --publishing-license doc-1.pl.pem --key alice-key.pem --out doc-1.ul.pem
+///   rms-client protect report.pdf --server http://127.0.0.1:8081 --anchor authority.pem --grant alice:view,export
+///   rms-client info report.pdf.rms
+///   rms-client open report.pdf.rms --server http://127.0.0.1:8081 --anchor authority.pem --key alice-key.pem --out report-copy.pdf
+///
+/// The licenses themselves:
+///   rms-client publish --server http://127.0.0.1:8081 --anchor authority.pem --content-id doc-1 --grant alice:view,print --out doc-1.pl.pem
+///   rms-client uselicense --server http://127.0.0.1:8081 --publishing-license doc-1.pl.pem --key alice-key.pem --out doc-1.ul.pem
 ///   rms-client verify --anchor authority.pem --key alice-key.pem doc-1.ul.pem
 #[derive(Debug, Parser)]
 #[command(version, verbatim_doc_comment)]
@@ -33,6 +42,86 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Protect a document: asks the licensing server for a publishing license granting the
+    /// rights given (the cluster's chain verified against --anchor first) and writes the
+    /// document encrypted for it, with the license, to FILE.rms (or --out).
+    ///
+    /// Example: rms-client protect report.pdf --server http://127.0.0.1:8081 --anchor authority.pem --grant alice:view,export --grant bob:view
+    Protect {
+        /// The document.
+        file: PathBuf,
+        /// The licensing server.
+        #[arg(long)]
+        server: String,
+        /// The enrollment authority (PEM) the cluster's chain must verify against.
+        #[arg(long)]
+        anchor: PathBuf,
+        /// A grant, PRINCIPAL:RIGHT[,RIGHT...] with rights view, edit, print, export, forward
+        /// (repeatable).
+        #[arg(
+            long = "grant",
+            required_unless_present = "template",
+            conflicts_with = "template"
+        )]
+        grants: Vec<String>,
+        /// Protect with the cluster's rights policy template of this name instead of grants
+        /// (`rms-licensing template list` shows them).
+        #[arg(long)]
+        template: Option<String>,
+        /// Where to write the protected document (default: FILE.rms).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The content's identifier (default: a new urn:uuid:...).
+        #[arg(long)]
+        content_id: Option<String>,
+        /// File holding the bearer token (default: RMS_TOKEN).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Certificate that signed the server's TLS certificate, for https://.
+        #[arg(long)]
+        tls_ca: Option<PathBuf>,
+    },
+    /// Open a protected document: gets a use license for your key from the licensing server,
+    /// or reuses the one in your license store while it is valid (no server needed then),
+    /// verifies it against --anchor, and writes the document out, which needs the export or
+    /// edit right. When the server answers, its signed revocation list is fetched first (and
+    /// kept in the license store for offline use): a revoked document or use license is
+    /// refused, even one already in the store.
+    ///
+    /// Example: rms-client open report.pdf.rms --server http://127.0.0.1:8081 --anchor authority.pem --key alice-key.pem --out report-copy.pdf
+    Open {
+        /// The protected document.
+        file: PathBuf,
+        /// The licensing server.
+        #[arg(long)]
+        server: String,
+        /// The enrollment authority (PEM) the use license must verify against.
+        #[arg(long, env = "RMS_ANCHOR")]
+        anchor: PathBuf,
+        /// Your private key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// Where to write the document (default: FILE without its .rms).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Your license store (default: RMS_LICENSE_STORE, else ~/.rms/licenses).
+        #[arg(long, env = "RMS_LICENSE_STORE")]
+        license_store: Option<PathBuf>,
+        /// File holding the bearer token (default: RMS_TOKEN).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Certificate that signed the server's TLS certificate, for https://.
+        #[arg(long)]
+        tls_ca: Option<PathBuf>,
+    },
+    /// Print what a protected document says in the clear, without opening it: content id,
+    /// issuer, licensing server, grants and expiry (nothing of it is verified).
+    ///
+    /// Example: rms-client info report.pdf.rms
+    Info {
+        /// The protected document.
+        file: PathBuf,
+    },
     /// Make an RSA key pair (PKCS#8 PEM, mode 0600) and print its public key.
     ///
     /// Example: rms-client keygen --out alice-key.pem --public-out alice-pub.pem
@@ -52,6 +141,8 @@ enum Command {
     /// rights policy.
     ///
     /// Example: rms-client publish --server http://127.0.0.1:8081 --anchor authority.pem --content-id doc-1 --grant alice:view,print --out doc-1.pl.pem
+    ///
+    /// Example: rms-client publish --server http://127.0.0.1:8081 --anchor authority.pem --content-id doc-2 --template confidential --out doc-2.pl.pem
     Publish {
         /// The licensing server.
         #[arg(long)]
@@ -63,9 +154,17 @@ enum Command {
         #[arg(long)]
         content_id: String,
         /// A grant, PRINCIPAL:RIGHT[,RIGHT...] with rights view, edit, print, export, forward
-        /// (repeatable).
-        #[arg(long = "grant", required = true)]
+        /// (repeatable; PRINCIPAL may be a group).
+        #[arg(
+            long = "grant",
+            required_unless_present = "template",
+            conflicts_with = "template"
+        )]
         grants: Vec<String>,
+        /// Publish with the cluster's rights policy template of this name instead of grants
+        /// (`rms-licensing template list` shows them).
+        #[arg(long)]
+        template: Option<String>,
         /// Where to write the publishing license.
         #[arg(long)]
         out: PathBuf,
@@ -75,7 +174,8 @@ enum Command {
         /// File holding the bearer token (default: RMS_TOKEN).
         #[arg(long)]
         token_file: Option<PathBuf>,
-        /// Certificate that signed the server's TLS certificate, for https://.
+        /// A certificate to trust for an https:// server besides the system's roots: the private
+        /// CA that signed its TLS certificate, or that certificate itself if self-signed (PEM).
         #[arg(long)]
         tls_ca: Option<PathBuf>,
     },
@@ -99,7 +199,8 @@ enum Command {
         /// File holding the bearer token (default: RMS_TOKEN).
         #[arg(long)]
         token_file: Option<PathBuf>,
-        /// Certificate that signed the server's TLS certificate, for https://.
+        /// A certificate to trust for an https:// server besides the system's roots: the private
+        /// CA that signed its TLS certificate, or that certificate itself if self-signed (PEM).
         #[arg(long)]
         tls_ca: Option<PathBuf>,
     },
@@ -126,6 +227,8 @@ enum Command {
         crl: Vec<PathBuf>,
     },
     /// Print any of our PEM artifacts readably: certificates, requests, licenses, keys.
+    ///
+    /// Example: rms-client inspect doc-1.pl.pem
     Inspect {
         /// The file.
         file: PathBuf,
@@ -133,24 +236,152 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = rms_cli::help::parse("rms-client");
     run(|| async move { execute(cli.command).await })
 }
 
 async fn execute(command: Command) -> CliResult {
     match command {
+        Command::Protect {
+            file,
+            server,
+            anchor,
+            grants,
+            template,
+            out,
+            content_id,
+            token_file,
+            tls_ca,
+        } => {
+            let api = client(
+                &server,
+                tls_ca.as_deref(),
+                read_token(token_file.as_deref())?,
+            )?;
+            let authority = Authority::from_pem(&read_text(&anchor)?).map_err(rms_cli::report)?;
+            let protection = Protection {
+                content_id,
+                grants: grants
+                    .iter()
+                    .map(|g| parse_grant(g)?.to_grant().map_err(|e| e.message))
+                    .collect::<CliResult<_>>()?,
+                template,
+                ..Protection::default()
+            };
+            let out = out.unwrap_or_else(|| with_suffix(&file, ".rms"));
+            let progress = progress_bar(&file);
+            let documents = DocumentClient::new(api, authority);
+            let protected = documents
+                .protect(&server, &protection, &file, &out, &mut |p| progress.show(p))
+                .await
+                .map_err(|e| format!("{} not protected: {}", file.display(), rms_cli::report(e)))?;
+            progress.finish();
+            println!(
+                "protected {} into {} ({} bytes), content id {}",
+                file.display(),
+                out.display(),
+                protected.len,
+                protected.content_id
+            );
+            Ok(())
+        }
+        Command::Open {
+            file,
+            server,
+            anchor,
+            key,
+            out,
+            license_store,
+            token_file,
+            tls_ca,
+        } => {
+            let out = match out {
+                Some(out) => out,
+                None => without_rms_suffix(&file)?,
+            };
+            let api = client(
+                &server,
+                tls_ca.as_deref(),
+                read_token(token_file.as_deref())?,
+            )?;
+            let authority = Authority::from_pem(&read_text(&anchor)?).map_err(rms_cli::report)?;
+            let signer = RsaSigner::from_pkcs8_pem(&read_text(&key)?)
+                .map_err(|e| format!("{}: {}", key.display(), rms_cli::report(e)))?;
+            let store_dir = match license_store {
+                Some(dir) => dir,
+                None => default_license_store()?,
+            };
+            let store = LicenseStore::open(&store_dir).map_err(rms_cli::report)?;
+            let progress = progress_bar(&file);
+            let documents = DocumentClient::new(api, authority);
+            let opened = documents
+                .open(&file, &out, signer.private_key(), Some(&store), &mut |p| {
+                    progress.show(p)
+                })
+                .await
+                .map_err(|e| format!("{} not opened: {}", file.display(), rms_cli::report(e)))?;
+            progress.finish();
+            let rights = opened.license.rights();
+            let from = match opened.license.source() {
+                LicenseSource::Store => "the license store",
+                _ => "the licensing server",
+            };
+            println!(
+                "opened {} into {} ({} bytes; {:?}, {})",
+                file.display(),
+                out.display(),
+                opened.opened.len(),
+                opened.opened.metadata().file_name(),
+                opened.opened.metadata().media_type()
+            );
+            println!(
+                "use license from {from}: {} may {} until {}",
+                rights.principal,
+                rights.rights,
+                time_text(rights.expires)
+            );
+            Ok(())
+        }
+        Command::Info { file } => {
+            let info = document_info(&file)
+                .map_err(|e| format!("{}: {}", file.display(), rms_cli::report(e)))?;
+            println!("content id:       {}", info.content_id);
+            println!("issuer:           {}", info.issuer);
+            println!("licensing server: {}", info.server_url);
+            println!(
+                "publishing license {} valid until {}",
+                info.publishing_serial,
+                time_text(info.expires)
+            );
+            for grant in &info.grants {
+                let until = grant
+                    .expires()
+                    .map(time_text)
+                    .unwrap_or_else(|| "the license's end".into());
+                println!(
+                    "  grants {} to {:?} until {until}",
+                    grant.rights(),
+                    grant.principal()
+                );
+            }
+            println!(
+                "{} bytes protected (not verified: open verifies)",
+                info.protected_len
+            );
+            Ok(())
+        }
         Command::Keygen {
             out,
             public_out,
             bits,
         } => {
-            let key = RsaSigner::generate(bits).map_err(|e| e.to_string())?;
-            let pem = key.to_pkcs8_pem().map_err(|e| e.to_string())?;
-            rms_roles::write_private_file(&out, pem.as_bytes()).map_err(|e| e.to_string())?;
+            let key = RsaSigner::generate(bits).map_err(rms_cli::report)?;
+            let pem = key.to_pkcs8_pem().map_err(rms_cli::report)?;
+            rms_roles::write_private_file(&out, pem.as_bytes()).map_err(rms_cli::report)?;
             let public = public_key_pem(&key)?;
             match public_out {
                 Some(path) => write_text(&path, &public)?,
-                None => print!("{public}"),
+                None => out!("{public}"),
             }
             eprintln!("private key written to {} (mode 0600)", out.display());
             Ok(())
@@ -160,6 +391,7 @@ async fn execute(command: Command) -> CliResult {
             anchor,
             content_id,
             grants,
+            template,
             out,
             content_key_out,
             token_file,
@@ -170,40 +402,31 @@ async fn execute(command: Command) -> CliResult {
                 tls_ca.as_deref(),
                 read_token(token_file.as_deref())?,
             )?;
-            let anchor_pem = read_text(&anchor)?;
-            let chain_pem = api
-                .chain()
-                .await
-                .map_err(fail("cannot fetch the cluster's chain"))?;
-            let now = OffsetDateTime::now_utc();
-            let cluster_key = verified_cluster_key(&chain_pem, &anchor_pem, now)?;
+            let authority = Authority::from_pem(&read_text(&anchor)?).map_err(rms_cli::report)?;
             let content_key: [u8; 32] = random()?;
-            let wrapped =
-                wrap_content_key(&cluster_key, &content_key).map_err(|e| e.to_string())?;
-            let wrapped_der = der::Encode::to_der(&wrapped).map_err(|e| e.to_string())?;
-            let body = PublishBody {
+            let publication = Publication {
                 content_id,
                 grants: grants
                     .iter()
-                    .map(|g| parse_grant(g))
+                    .map(|g| parse_grant(g)?.to_grant().map_err(|e| e.message))
                     .collect::<CliResult<_>>()?,
-                content_key_wrapped: Base64::encode_string(&wrapped_der),
+                template,
+                content_key: content_key.to_vec(),
             };
-            let answer = api
-                .publish(&body)
+            let license = rms_roles::client::publish(&api, &authority, &publication)
                 .await
-                .map_err(fail("publishing refused"))?;
-            write_text(&out, &answer.license_pem)?;
+                .map_err(|e| format!("publishing refused: {}", rms_cli::report(e)))?;
+            let serial = match license.body() {
+                LicenseBody::Publishing(pl) => pl.serial().to_string(),
+                _ => String::new(),
+            };
+            write_text(&out, &license.to_pem().map_err(rms_cli::report)?)?;
             if let Some(path) = content_key_out {
                 let hex: String = content_key.iter().map(|b| format!("{b:02x}")).collect();
                 rms_roles::write_private_file(&path, format!("{hex}\n").as_bytes())
-                    .map_err(|e| e.to_string())?;
+                    .map_err(rms_cli::report)?;
             }
-            println!(
-                "publishing license {} written to {}",
-                answer.serial,
-                out.display()
-            );
+            outln!("publishing license {serial} written to {}", out.display());
             Ok(())
         }
         Command::Uselicense {
@@ -221,7 +444,7 @@ async fn execute(command: Command) -> CliResult {
             )?;
             let key_text = read_text(&key)?;
             let public_key_pem = if key_text.contains("PRIVATE KEY") {
-                public_key_pem(&RsaSigner::from_pkcs8_pem(&key_text).map_err(|e| e.to_string())?)?
+                public_key_pem(&RsaSigner::from_pkcs8_pem(&key_text).map_err(rms_cli::report)?)?
             } else {
                 key_text
             };
@@ -234,7 +457,7 @@ async fn execute(command: Command) -> CliResult {
                 .await
                 .map_err(fail("use license refused"))?;
             write_text(&out, &answer.license_pem)?;
-            println!("use license {} written to {}", answer.serial, out.display());
+            outln!("use license {} written to {}", answer.serial, out.display());
             Ok(())
         }
         Command::Verify {
@@ -248,6 +471,69 @@ async fn execute(command: Command) -> CliResult {
     }
 }
 
+/// `path` with `suffix` added to its file name.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// `FILE.rms` without its `.rms`.
+fn without_rms_suffix(path: &Path) -> CliResult<PathBuf> {
+    let text = path.to_string_lossy();
+    match text.strip_suffix(".rms") {
+        Some(stem) if !stem.is_empty() && !stem.ends_with('/') => Ok(PathBuf::from(stem)),
+        _ => Err(format!(
+            "{} does not end in .rms: say where to write the document with --out",
+            path.display()
+        )),
+    }
+}
+
+/// `~/.rms/licenses`.
+fn default_license_store() -> CliResult<PathBuf> {
+    match std::env::var_os("HOME") {
+        Some(home) if !home.is_empty() => Ok(PathBuf::from(home).join(".rms").join("licenses")),
+        _ => Err("HOME is not set: say where your license store is with --license-store".into()),
+    }
+}
+
+/// Files at least this long get a progress bar (when stderr is a terminal).
+const PROGRESS_FROM: u64 = 64 << 20;
+
+/// A progress bar on stderr for a large file when stderr is a terminal; nothing otherwise.
+struct Progress(Option<indicatif::ProgressBar>);
+
+fn progress_bar(file: &Path) -> Progress {
+    use std::io::IsTerminal;
+    let large = std::fs::metadata(file).is_ok_and(|m| m.len() >= PROGRESS_FROM);
+    if !large || !std::io::stderr().is_terminal() {
+        return Progress(None);
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    Progress(Some(bar))
+}
+
+impl Progress {
+    fn show(&self, progress: rms_roles::content::Progress) {
+        if let Some(bar) = &self.0 {
+            bar.set_length(progress.total);
+            bar.set_position(progress.done);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 fn random<const N: usize>() -> CliResult<[u8; N]> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| format!("the system's random source failed: {e}"))?;
@@ -258,7 +544,7 @@ fn public_key_pem(key: &RsaSigner) -> CliResult<String> {
     use der::EncodePem;
     key.public_key()
         .to_pem(der::pem::LineEnding::LF)
-        .map_err(|e| e.to_string())
+        .map_err(rms_cli::report)
 }
 
 fn parse_grant(text: &str) -> CliResult<GrantBody> {
@@ -270,7 +556,8 @@ fn parse_grant(text: &str) -> CliResult<GrantBody> {
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty())
         .collect();
-    rms_transport::api::parse_usage_rights(&rights).map_err(|e| format!("grant {text:?}: {e}"))?;
+    rms_roles::cert::UsageRights::from_names(&rights)
+        .map_err(|e| format!("grant {text:?}: {e}"))?;
     Ok(GrantBody {
         principal: principal.to_owned(),
         rights,
@@ -278,42 +565,11 @@ fn parse_grant(text: &str) -> CliResult<GrantBody> {
     })
 }
 
-fn anchors(anchor_pem: &str) -> CliResult<TrustAnchors> {
-    let mut anchors = TrustAnchors::new();
-    anchors.add(
-        TrustAnchor::from_pem(anchor_pem).map_err(fail("the anchor is not a PEM certificate"))?,
-    );
-    Ok(anchors)
-}
-
-/// The licensing cluster's public key, from its chain verified against the anchor now.
-fn verified_cluster_key(
-    chain_pem: &str,
-    anchor_pem: &str,
-    now: OffsetDateTime,
-) -> CliResult<rms_cert::spki::SubjectPublicKeyInfoOwned> {
-    let certs = Cert::from_pem_chain(chain_pem).map_err(|e| e.to_string())?;
-    let (leaf, pool) = certs
-        .split_first()
-        .ok_or("the server returned an empty chain")?;
-    let options = VerifyOptions::new()
-        .with_model(ValidationModel::Shell)
-        .with_purpose(Purpose::ServerLicensor);
-    verify_path(leaf, pool, &anchors(anchor_pem)?, now, &options).map_err(fail(
-        "the cluster's chain does not verify against the anchor",
-    ))?;
-    Ok(leaf
-        .certificate()
-        .tbs_certificate()
-        .subject_public_key_info()
-        .clone())
-}
-
 fn verify(
-    anchor: &std::path::Path,
-    file: &std::path::Path,
+    anchor: &Path,
+    file: &Path,
     at: Option<&str>,
-    key: Option<&std::path::Path>,
+    key: Option<&Path>,
     crls: &[PathBuf],
 ) -> CliResult {
     let at = match at {
@@ -323,61 +579,60 @@ fn verify(
         None => OffsetDateTime::now_utc(),
     };
     let text = read_text(file)?;
-    let anchors = anchors(&read_text(anchor)?)?;
+    let authority = Authority::from_pem(&read_text(anchor)?).map_err(rms_cli::report)?;
+    let lists = crls
+        .iter()
+        .map(|file| {
+            let bytes =
+                std::fs::read(file).map_err(fail(&format!("cannot read {}", file.display())))?;
+            let list = rms_roles::client::read_revocation_list(&bytes)
+                .map_err(|e| format!("{}: {}", file.display(), rms_cli::report(e)))?;
+            if at > list.next_update() {
+                eprintln!(
+                    "warning: {} was due to be replaced at {}: fetch a newer one",
+                    file.display(),
+                    time_text(list.next_update())
+                );
+            }
+            Ok(list)
+        })
+        .collect::<CliResult<Vec<_>>>()?;
     if text.contains("BEGIN CERTIFICATE") {
-        let certs = Cert::from_pem_chain(&text).map_err(|e| e.to_string())?;
-        let (leaf, pool) = certs.split_first().ok_or("no certificate in the file")?;
-        let mut options = VerifyOptions::new().with_model(ValidationModel::Shell);
-        if !crls.is_empty() {
-            options = options.with_revocations(revocations(crls, &anchors, &certs, at)?);
-        }
-        let path = verify_path(leaf, pool, &anchors, at, &options)
-            .map_err(fail("chain does not verify"))?;
-        println!(
+        let verified = authority
+            .verify_chain(&text, at, &lists)
+            .map_err(rms_cli::report)?;
+        outln!(
             "valid at {}: {} (path of {} certificates to the anchor)",
             time_text(at),
-            leaf.subject(),
-            path.intermediates().len() + 2
+            verified.leaf.subject(),
+            verified.path.intermediates().len() + 2
         );
         return Ok(());
     }
     let license =
         SignedLicense::from_pem(&text).map_err(fail("not a license or certificate chain"))?;
-    let mut options = VerifyOptions::new();
-    if !crls.is_empty() {
-        let carried = license
-            .certificates()
-            .iter()
-            .map(Cert::from_certificate)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
-        options = options.with_revocations(revocations(crls, &anchors, &carried, at)?);
+    let verified = authority
+        .verify_license(&license, at, &lists)
+        .map_err(rms_cli::report)?;
+    outln!("valid at {} (chain model)", time_text(at));
+    if !lists.is_empty() {
+        outln!(
+            "not revoked by the {} revocation list(s) given",
+            lists.len()
+        );
     }
-    let verifier = Verifier::new(anchors, options);
-    let verified = verifier
-        .verify_license(&license, &[], at)
-        .map_err(fail("license does not verify"))?;
-    println!("valid at {} (chain model)", time_text(at));
-    if !crls.is_empty() {
-        println!("not revoked by the {} revocation list(s) given", crls.len());
-    }
-    println!("signed by: {}", verified.signer().subject());
-    describe_license(&license);
+    outln!("signed by: {}", verified.signer);
+    describe_license(&license)?;
     if let Some(key_path) = key {
-        let signer = RsaSigner::from_pkcs8_pem(&read_text(key_path)?).map_err(|e| e.to_string())?;
-        let wrapped = match license.body() {
-            LicenseBody::Use(ul) => ul.content_key(),
-            LicenseBody::Publishing(pl) => pl.content_key(),
-            _ => return Err("unknown license kind".into()),
-        };
-        let content_key = rms_cert::unwrap_content_key(signer.private_key(), wrapped)
-            .map_err(fail("the content key does not unwrap with this key"))?;
+        let signer = RsaSigner::from_pkcs8_pem(&read_text(key_path)?).map_err(rms_cli::report)?;
+        let content_key = rms_roles::client::unwrap_license_key(&license, signer.private_key())
+            .map_err(rms_cli::report)?;
         let digest: String = Sha256::digest(&content_key)
             .iter()
             .take(8)
             .map(|b| format!("{b:02x}"))
             .collect();
-        println!(
+        outln!(
             "content key unwraps with {}: {} bytes, SHA-256 {digest}...",
             key_path.display(),
             content_key.len()
@@ -386,81 +641,16 @@ fn verify(
     Ok(())
 }
 
-/// The revocation lists in `files`, each checked against its issuer: the anchor, or a
-/// certificate among `pool` (the ones the license or chain carries) that itself verifies to the
-/// anchor at the list's thisUpdate.
-fn revocations(
-    files: &[PathBuf],
-    anchors: &TrustAnchors,
-    pool: &[Cert],
-    at: OffsetDateTime,
-) -> CliResult<std::sync::Arc<rms_chain::Revocations>> {
-    let mut revocations = rms_chain::Revocations::new();
-    for file in files {
-        let bytes =
-            std::fs::read(file).map_err(fail(&format!("cannot read {}", file.display())))?;
-        let crl = match std::str::from_utf8(&bytes) {
-            Ok(text) if text.contains("-----BEGIN") => rms_cert::RevocationList::from_pem(text),
-            _ => rms_cert::RevocationList::from_der(&bytes),
-        }
-        .map_err(fail(&format!(
-            "{} is not a revocation list",
-            file.display()
-        )))?;
-        let issuer = crl_issuer(&crl, anchors, pool).ok_or_else(|| {
-            format!(
-                "the issuer of {} ({}) is neither the anchor nor a certificate that verifies to it",
-                file.display(),
-                crl.issuer()
-            )
-        })?;
-        revocations
-            .add(&crl, &issuer)
-            .map_err(fail(&format!("{} is not usable", file.display())))?;
-        if at > crl.next_update() {
-            eprintln!(
-                "warning: {} was due to be replaced at {}: fetch a newer one",
-                file.display(),
-                time_text(crl.next_update())
-            );
-        }
-    }
-    Ok(std::sync::Arc::new(revocations))
-}
-
-fn crl_issuer(
-    crl: &rms_cert::RevocationList,
-    anchors: &TrustAnchors,
-    pool: &[Cert],
-) -> Option<Cert> {
-    // The issuer by name and, when both say, by key (a renewed issuer keeps its name).
-    let named = |cert: &Cert| {
-        cert.certificate().tbs_certificate().subject() == crl.issuer()
-            && match (crl.authority_key_id(), cert.subject_key_id()) {
-                (Some(aki), Some(ski)) => aki == ski,
-                _ => true,
-            }
-    };
-    if let Some(anchor) = anchors.iter().map(TrustAnchor::cert).find(|c| named(c)) {
-        return Some(anchor.clone());
-    }
-    let options = VerifyOptions::new().with_model(ValidationModel::Shell);
-    pool.iter()
-        .filter(|c| named(c))
-        .find(|c| verify_path(c, pool, anchors, crl.this_update(), &options).is_ok())
-        .cloned()
-}
-
-fn describe_license(license: &SignedLicense) {
+fn describe_license(license: &SignedLicense) -> CliResult {
     let validity = license.validity();
     match license.body() {
         LicenseBody::Publishing(pl) => {
-            println!(
+            outln!(
                 "publishing license {} for content {:?}",
                 pl.serial(),
                 pl.content_id()
             );
-            println!(
+            outln!(
                 "issued by {} on {}, valid until {}",
                 pl.issuer(),
                 time_text(validity.not_before()),
@@ -471,7 +661,7 @@ fn describe_license(license: &SignedLicense) {
                     .expires()
                     .map(time_text)
                     .unwrap_or_else(|| "the license's end".into());
-                println!(
+                outln!(
                     "  grants {} to {:?} until {until}",
                     grant.rights(),
                     grant.principal()
@@ -479,61 +669,63 @@ fn describe_license(license: &SignedLicense) {
             }
         }
         LicenseBody::Use(ul) => {
-            println!(
+            outln!(
                 "use license {} for content {:?}",
                 ul.serial(),
                 ul.content_id()
             );
-            println!(
+            outln!(
                 "issued by {} on {}",
                 ul.issuer(),
                 time_text(validity.not_before())
             );
-            println!(
+            outln!(
                 "grants {} to {:?} until {}",
                 ul.rights(),
                 ul.principal(),
                 time_text(validity.not_after())
             );
-            println!("from publishing license {}", ul.publishing_license_serial());
+            outln!("from publishing license {}", ul.publishing_license_serial());
         }
-        _ => println!("a license of a kind this version does not know"),
+        _ => outln!("a license of a kind this version does not know"),
     }
+    Ok(())
 }
 
 fn inspect(text: &str) -> CliResult {
     if text.contains("BEGIN CMS") || text.contains("BEGIN PKCS7") {
-        let license = SignedLicense::from_pem(text).map_err(|e| e.to_string())?;
-        describe_license(&license);
-        println!("{} certificates embedded", license.certificates().len());
+        let license = SignedLicense::from_pem(text).map_err(rms_cli::report)?;
+        describe_license(&license)?;
+        outln!("{} certificates embedded", license.certificates().len());
     } else if text.contains("BEGIN CERTIFICATE REQUEST") {
-        let request = rms_cert::EnrollmentRequest::from_pem(text).map_err(|e| e.to_string())?;
+        let request =
+            rms_roles::cert::EnrollmentRequest::from_pem(text).map_err(rms_cli::report)?;
         match request.check() {
             Ok(checked) => {
                 let id = checked.identity();
-                println!(
+                outln!(
                     "enrollment request from {:?}: role {}, id {}, url {}",
                     id.common_name(),
                     id.role(),
                     id.id(),
                     id.url()
                 );
-                println!("well formed: signature, key and fields check");
+                outln!("well formed: signature, key and fields check");
             }
-            Err(e) => println!("enrollment request that would be refused: {e}"),
+            Err(e) => outln!("enrollment request that would be refused: {e}"),
         }
     } else if text.contains("BEGIN CERTIFICATE") {
-        for cert in Cert::from_pem_chain(text).map_err(|e| e.to_string())? {
+        for cert in Cert::from_pem_chain(text).map_err(rms_cli::report)? {
             let v = cert.validity();
-            println!("certificate {}", cert.subject());
-            println!("  issuer:  {}", cert.issuer());
-            println!("  serial:  {}", rms_roles::serial_hex(cert.certificate()));
-            println!(
+            outln!("certificate {}", cert.subject());
+            outln!("  issuer:  {}", cert.issuer());
+            outln!("  serial:  {}", rms_roles::serial_hex(cert.certificate()));
+            outln!(
                 "  valid:   {} .. {}",
                 time_text(v.not_before()),
                 time_text(v.not_after())
             );
-            println!(
+            outln!(
                 "  rights:  {}",
                 cert.rights()
                     .map(|r| r.to_string())
@@ -544,17 +736,30 @@ fn inspect(text: &str) -> CliResult {
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            println!("  sha256:  {fp}");
+            outln!("  sha256:  {fp}");
         }
     } else if text.contains("BEGIN PRIVATE KEY") {
-        let key = RsaSigner::from_pkcs8_pem(text).map_err(|e| e.to_string())?;
-        println!("RSA private key, {} bits (PKCS#8)", key.bits());
+        let key = RsaSigner::from_pkcs8_pem(text).map_err(rms_cli::report)?;
+        outln!("RSA private key, {} bits (PKCS#8)", key.bits());
     } else if text.contains("BEGIN ENCRYPTED PRIVATE KEY") {
-        println!("encrypted private key (PKCS#8): needs its passphrase to read");
+        outln!("encrypted private key (PKCS#8): needs its passphrase to read");
     } else if text.contains("BEGIN PUBLIC KEY") {
-        println!("public key (SubjectPublicKeyInfo)");
+        outln!("public key (SubjectPublicKeyInfo)");
     } else {
         return Err("not one of our PEM artifacts (certificate, request, license, key)".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand's help has an example that starts with `rms-client` and parses.
+    #[test]
+    fn every_command_has_an_example_that_parses() {
+        let command = rms_cli::help::with_binary_name(super::Cli::command(), "rms-client");
+        let problems = rms_cli::help::example_problems(&command, "rms-client");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
 }

@@ -1,9 +1,12 @@
 //! `rms-licensing`: a licensing server.
+// Doc comments here are clap's --help text, read in a terminal: URLs in them stay bare.
+#![allow(rustdoc::bare_urls)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use rms_cli::outln;
 use rms_cli::{CliResult, ClusterArgs, client, read_text, read_token, run};
 use rms_roles::{EnrollmentPlan, LicensingRole, NodeOptions};
 use sha2::{Digest, Sha256};
@@ -55,12 +58,20 @@ enum Command {
         /// File holding the bearer token (default: the RMS_TOKEN environment variable).
         #[arg(long)]
         token_file: Option<PathBuf>,
-        /// Certificate that signed the root's TLS certificate, for an https:// root.
+        /// A certificate to trust for an https:// root besides the system's roots: the private CA
+        /// that signed its TLS certificate, or that certificate itself if self-signed (PEM).
         #[arg(long)]
         tls_ca: Option<PathBuf>,
         /// RSA key size: 2048, 3072 or 4096.
         #[arg(long, default_value_t = 2048)]
         key_bits: usize,
+        /// Where the SLC key is made: `software` (the default: in memory, stored encrypted under
+        /// the cluster secret) or a PKCS#11 URI, e.g.
+        /// pkcs11:token=rms;object=slc?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=env:RMS_PKCS11_PIN
+        /// (made inside the token, never extractable; the PIN comes from the file or environment
+        /// variable the URI's pin-source names, never from the command line).
+        #[arg(long, default_value = "software")]
+        key: rms_roles::keys::KeyLocation,
     },
     /// Renew the cluster's SLC with the root that issued it, inside the renewal window (its
     /// last 30 days) or the 30-day grace period after expiry. The request is signed with the
@@ -74,18 +85,84 @@ enum Command {
         /// The root's URL.
         #[arg(long)]
         root: String,
-        /// Certificate that signed the root's TLS certificate, for an https:// root.
+        /// A certificate to trust for an https:// root besides the system's roots: the private CA
+        /// that signed its TLS certificate, or that certificate itself if self-signed (PEM).
         #[arg(long)]
         tls_ca: Option<PathBuf>,
         #[command(flatten)]
         key: rms_cli::RekeyArgs,
     },
+    /// Rights policy templates: add, list, show, remove.
+    ///
+    /// Example: rms-licensing template list --data-dir ./lic
+    Template {
+        /// Where the cluster is.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: rms_cli::licensing_commands::TemplateCommand,
+    },
+    /// Super users (for recovery and compliance): enable, disable, add, remove, list.
+    /// Disabled and empty until an administrator changes that.
+    ///
+    /// Example: rms-licensing superusers list --data-dir ./lic
+    Superusers {
+        /// Where the cluster is.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: rms_cli::content_commands::SuperUsersCommand,
+    },
+    /// Content this cluster published: revoke access to it.
+    ///
+    /// Example: rms-licensing content revoke urn:uuid:0c3e...-9f2a --data-dir ./lic
+    Content {
+        /// Where the cluster is.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: rms_cli::content_commands::ContentCommand,
+    },
+    /// Use licenses this cluster issued: revoke one.
+    ///
+    /// Example: rms-licensing license revoke 40a1b2c3d4e5f60718293a4b5c6d7e8f --data-dir ./lic
+    License {
+        /// Where the cluster is.
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// What to do.
+        #[command(subcommand)]
+        command: rms_cli::content_commands::LicenseCommand,
+    },
+    /// What this cluster revoked (content and use licenses), as clients get it signed from
+    /// `GET /licensing/revocations`.
+    ///
+    /// Example: rms-licensing revocations list --data-dir ./lic --json
+    #[command(subcommand)]
+    Revocations(RevocationsCommand),
     #[command(flatten)]
     Server(rms_cli::ServerCommand),
 }
 
+#[derive(Debug, Subcommand)]
+enum RevocationsCommand {
+    /// List revoked content and use licenses: when, what, by whom, why.
+    ///
+    /// Example: rms-licensing revocations list --data-dir ./lic --json
+    List {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Print JSON (for scripts; times in RFC 3339).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = rms_cli::help::parse("rms-licensing");
     run(|| async move { execute(cli.command).await })
 }
 
@@ -101,6 +178,7 @@ async fn execute(command: Command) -> CliResult {
             token_file,
             tls_ca,
             key_bits,
+            key,
         } => {
             rms_cli::init_logging(false);
             let token = read_token(token_file.as_deref())?
@@ -113,14 +191,15 @@ async fn execute(command: Command) -> CliResult {
             };
             let dir = cluster.dir();
             dir.create()?;
-            let store = cluster.open_store().await?;
+            let store = cluster.create_store().await?;
             if store.cluster().await.is_ok() {
                 return Err(format!(
                     "{} already holds a cluster: refusing to enroll again",
                     dir.path().display()
                 ));
             }
-            let plan = EnrollmentPlan::new(&name, &url, key_bits).map_err(|e| e.to_string())?;
+            let key = key.generate(key_bits).map_err(rms_cli::report)?;
+            let plan = EnrollmentPlan::with_key(&name, &url, key).map_err(rms_cli::report)?;
             let chain_pem = api
                 .sub_enroll(plan.request_pem())
                 .await
@@ -143,15 +222,16 @@ async fn execute(command: Command) -> CliResult {
                 }
             };
             cluster.remember_database()?;
-            println!(
+            outln!(
                 "licensing cluster {name} enrolled with {root}; chain verified against the enrollment authority"
             );
-            println!("cluster secret: {where_secret}");
-            println!(
+            outln!("cluster secret: {where_secret}");
+            outln!(
                 "administrator: {} in group {}",
-                admin.principal, admin.group
+                admin.principal,
+                admin.group
             );
-            println!("token: {}", admin.token);
+            outln!("token: {}", admin.token);
             Ok(())
         }
         Command::Renew {
@@ -163,10 +243,16 @@ async fn execute(command: Command) -> CliResult {
             rms_cli::init_logging(false);
             let node = rms_cli::open_cluster(&cluster, NodeOptions::default()).await?;
             let api = client(&root, tls_ca.as_deref(), None)?;
-            let validity = rms_transport::api::renew_through(&api, &node, rekey, key_bits)
+            let validity = node
+                .renew_through(&api, rekey, key_bits)
                 .await
-                .map_err(|e| format!("renewal with {root} failed: {e}"))?;
-            println!(
+                .map_err(|e| {
+                    format!(
+                        "renewal with {root} failed: {}",
+                        rms_roles::describe_error(&e)
+                    )
+                })?;
+            outln!(
                 "SLC {} ({}), valid until {}",
                 if rekey { "rekeyed" } else { "renewed" },
                 rms_roles::serial_hex(node.chain().leaf()),
@@ -174,12 +260,30 @@ async fn execute(command: Command) -> CliResult {
             );
             Ok(())
         }
+        Command::Template { cluster, command } => {
+            rms_cli::licensing_commands::run_template(&cluster, command).await
+        }
+        Command::Superusers { cluster, command } => {
+            rms_cli::content_commands::run_super_users(&cluster, command).await
+        }
+        Command::Content { cluster, command } => {
+            rms_cli::content_commands::run_content(&cluster, command).await
+        }
+        Command::License { cluster, command } => {
+            rms_cli::content_commands::run_license(&cluster, command).await
+        }
+        Command::Revocations(RevocationsCommand::List { cluster, json }) => {
+            rms_cli::content_commands::print_content_revocations(&cluster, json).await
+        }
         Command::Server(command) => {
             command
-                .run(rms_store::ClusterRole::Licensing, |cluster, metrics| {
-                    let role = LicensingRole::new(cluster).map_err(|e| e.to_string())?;
-                    Ok(rms_transport::api::licensing_router(role, metrics))
-                })
+                .run(
+                    rms_roles::store::ClusterRole::Licensing,
+                    |cluster, metrics| {
+                        let role = LicensingRole::new(cluster).map_err(rms_cli::report)?;
+                        Ok(rms_transport::api::licensing_router(role, metrics))
+                    },
+                )
                 .await
         }
     }
@@ -200,9 +304,9 @@ async fn anchor_by_fingerprint(
         .chain()
         .await
         .map_err(|e| format!("cannot fetch the root's chain: {e}"))?;
-    let chain = rms_cert::Chain::from_pem(&chain_pem).map_err(|e| e.to_string())?;
+    let chain = rms_roles::cert::Chain::from_pem(&chain_pem).map_err(rms_cli::report)?;
     let anchor = chain.anchor();
-    let der = rms_cert::certificate_to_der(anchor).map_err(|e| e.to_string())?;
+    let der = rms_roles::cert::certificate_to_der(anchor).map_err(rms_cli::report)?;
     let found: String = Sha256::digest(&der)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -212,5 +316,18 @@ async fn anchor_by_fingerprint(
             "the root's authority has fingerprint {found}, not the {wanted} you gave: refusing to trust it"
         ));
     }
-    rms_cert::certificate_to_pem(anchor).map_err(|e| e.to_string())
+    rms_roles::cert::certificate_to_pem(anchor).map_err(rms_cli::report)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand's help has an example that starts with `rms-licensing` and parses.
+    #[test]
+    fn every_command_has_an_example_that_parses() {
+        let command = rms_cli::help::with_binary_name(super::Cli::command(), "rms-licensing");
+        let problems = rms_cli::help::example_problems(&command, "rms-licensing");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
 }

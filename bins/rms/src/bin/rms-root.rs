@@ -1,17 +1,20 @@
 //! `rms-root`: a root certification server.
+// Doc comments here are clap's --help text, read in a terminal: URLs in them stay bare.
+#![allow(rustdoc::bare_urls)]
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use rms_cli::outln;
 use rms_cli::{CliResult, ClusterArgs, run, write_text};
-use rms_roles::{RootInit, RootRole, init_root, write_private_file};
+use rms_roles::{RootInit, RootRole, init_root_with_key, write_private_file};
 
 /// A root certification server: enrolled with an enrollment authority, it sub-enrolls licensing
 /// servers. Its SubEnrollService denies everyone until an administrator grants access.
 ///
 /// Start here:
-///   rms-root init --data-dir ./root --name root-1
-///   rms-root acl grant SubEnrollService rms-admins subenroll --data-dir ./root
+///   rms-root init --data-dir ./root --name root-1 --url http://127.0.0.1:8080
+///   rms-root acl grant SubEnrollService rms-admins sub-enroll --data-dir ./root
 ///   rms-root serve --data-dir ./root --listen 127.0.0.1:8080
 #[derive(Debug, Parser)]
 #[command(version, verbatim_doc_comment)]
@@ -42,6 +45,13 @@ enum Command {
         /// RSA key size: 2048, 3072 or 4096.
         #[arg(long, default_value_t = 2048)]
         key_bits: usize,
+        /// Where the SLC key is made: `software` (the default: in memory, stored encrypted under
+        /// the cluster secret) or a PKCS#11 URI, e.g.
+        /// pkcs11:token=rms;object=slc?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=env:RMS_PKCS11_PIN
+        /// (made inside the token, never extractable; the PIN comes from the file or environment
+        /// variable the URI's pin-source names, never from the command line).
+        #[arg(long, default_value = "software")]
+        key: rms_roles::keys::KeyLocation,
     },
     /// Revoke an SLC this root issued (a licensing server's): its renewal is refused from now
     /// on, and the revocation list (GET /certification/crl, `rms-root crl`) lists it. With
@@ -57,7 +67,7 @@ enum Command {
         /// Why: keyCompromise, superseded, cessationOfOperation, affiliationChanged,
         /// privilegeWithdrawn or unspecified.
         #[arg(long)]
-        reason: rms_cert::RevocationReason,
+        reason: rms_roles::cert::RevocationReason,
         /// From when (RFC 3339; default now; never in the future).
         #[arg(long)]
         at: Option<String>,
@@ -83,12 +93,31 @@ enum Command {
         #[command(flatten)]
         key: rms_cli::RekeyArgs,
     },
+    /// The revocations this root recorded (what its revocation list holds).
+    ///
+    /// Example: rms-root revocations list --data-dir ./root
+    #[command(subcommand)]
+    Revocations(RevocationsCommand),
     #[command(flatten)]
     Server(rms_cli::ServerCommand),
 }
 
+#[derive(Debug, Subcommand)]
+enum RevocationsCommand {
+    /// List every revocation: serial, from when, reason, who revoked it, the issuing SLC.
+    ///
+    /// Example: rms-root revocations list --data-dir ./root --json
+    List {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Print JSON (for scripts; times in RFC 3339).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = rms_cli::help::parse("rms-root");
     run(|| async move { execute(cli.command).await })
 }
 
@@ -100,11 +129,12 @@ async fn execute(command: Command) -> CliResult {
             url,
             authority_name,
             key_bits,
+            key,
         } => {
             rms_cli::init_logging(false);
             let dir = cluster.dir();
             dir.create()?;
-            let store = cluster.open_store().await?;
+            let store = cluster.create_store().await?;
             if store.cluster().await.is_ok() {
                 return Err(format!(
                     "{} already holds a cluster: refusing to create another",
@@ -118,42 +148,44 @@ async fn execute(command: Command) -> CliResult {
                 authority_name,
                 key_bits,
             };
-            let made =
-                match init_root(&store, &secret, &init, &rms_roles::NodeOptions::default()).await {
-                    Ok(made) => made,
-                    Err(error) => {
-                        cluster.discard_unused_secret(&store).await;
-                        return Err(error.to_string());
-                    }
-                };
+            let root_key = key.generate(key_bits).map_err(rms_cli::report)?;
+            let options = rms_roles::NodeOptions::default();
+            let made = match init_root_with_key(&store, &secret, &init, root_key, &options).await {
+                Ok(made) => made,
+                Err(error) => {
+                    cluster.discard_unused_secret(&store).await;
+                    return Err(error.to_string());
+                }
+            };
             cluster.remember_database()?;
             write_text(&dir.file("authority.pem"), &made.authority_pem)?;
             write_private_file(
                 &dir.file("authority-key.pem"),
                 made.authority_key_pem.as_bytes(),
             )
-            .map_err(|e| e.to_string())?;
-            println!(
+            .map_err(rms_cli::report)?;
+            outln!(
                 "root certification cluster created in {}",
                 dir.path().display()
             );
-            println!(
+            outln!(
                 "enrollment authority: {} (give it to licensing servers and clients)",
                 dir.file("authority.pem").display()
             );
-            println!("cluster secret: {where_secret}");
-            println!(
+            outln!("cluster secret: {where_secret}");
+            outln!(
                 "administrator: {} in group {}",
-                made.admin.principal, made.admin.group
+                made.admin.principal,
+                made.admin.group
             );
-            println!("token: {}", made.admin.token);
-            println!();
-            println!(
+            outln!("token: {}", made.admin.token);
+            outln!();
+            outln!(
                 "SubEnrollService denies everyone, administrators included. To let {} sub-enroll:",
                 made.admin.group
             );
-            println!(
-                "  rms-root acl grant SubEnrollService {} subenroll --data-dir {}",
+            outln!(
+                "  rms-root acl grant SubEnrollService {} sub-enroll --data-dir {}",
                 made.admin.group,
                 dir.path().display()
             );
@@ -171,8 +203,8 @@ async fn execute(command: Command) -> CliResult {
             let revoked = root
                 .revoke(&actor, &serial, reason, at)
                 .await
-                .map_err(|e| e.to_string())?;
-            println!(
+                .map_err(rms_cli::report)?;
+            outln!(
                 "revoked SLC {} from {} ({})",
                 revoked.serial,
                 rms_cli::time_text(revoked.revoked_at),
@@ -182,12 +214,12 @@ async fn execute(command: Command) -> CliResult {
         }
         Command::Crl { cluster, out } => {
             let root = open_root(&cluster).await?;
-            let crl = root.crl().await.map_err(|e| e.to_string())?;
-            let pem = crl.to_pem().map_err(|e| e.to_string())?;
+            let crl = root.crl().await.map_err(rms_cli::report)?;
+            let pem = crl.to_pem().map_err(rms_cli::report)?;
             match out {
                 Some(path) => {
                     write_text(&path, &pem)?;
-                    println!(
+                    outln!(
                         "revocation list number {} with {} entries, valid until {}, written to {}",
                         crl.crl_number(),
                         crl.entries().len(),
@@ -195,7 +227,7 @@ async fn execute(command: Command) -> CliResult {
                         path.display()
                     );
                 }
-                None => print!("{pem}"),
+                None => rms_cli::out!("{pem}"),
             }
             Ok(())
         }
@@ -218,8 +250,8 @@ async fn execute(command: Command) -> CliResult {
                 key_bits,
             )
             .await
-            .map_err(|e| e.to_string())?;
-            println!(
+            .map_err(rms_cli::report)?;
+            outln!(
                 "root SLC {} ({}), valid until {}",
                 if rekey { "rekeyed" } else { "renewed" },
                 rms_roles::serial_hex(root.cluster().chain().leaf()),
@@ -227,10 +259,19 @@ async fn execute(command: Command) -> CliResult {
             );
             Ok(())
         }
+        Command::Revocations(RevocationsCommand::List { cluster, json }) => {
+            let store = cluster.open_store().await?;
+            let actor = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+            let admin = rms_roles::Admin::open(store, &actor)
+                .await
+                .map_err(rms_cli::report)?;
+            let revocations = admin.revocations().await.map_err(rms_cli::report)?;
+            rms_cli::print_revocations(&revocations, json)
+        }
         Command::Server(command) => {
             command
-                .run(rms_store::ClusterRole::Root, |cluster, metrics| {
-                    let role = RootRole::new(cluster).map_err(|e| e.to_string())?;
+                .run(rms_roles::store::ClusterRole::Root, |cluster, metrics| {
+                    let role = RootRole::new(cluster).map_err(rms_cli::report)?;
                     Ok(rms_transport::api::root_router(role, metrics))
                 })
                 .await
@@ -241,5 +282,18 @@ async fn execute(command: Command) -> CliResult {
 /// Opens the root cluster in `cluster` (for one-shot commands).
 async fn open_root(cluster: &ClusterArgs) -> CliResult<RootRole> {
     let node = rms_cli::open_cluster(cluster, rms_roles::NodeOptions::default()).await?;
-    RootRole::new(node).map_err(|e| e.to_string())
+    RootRole::new(node).map_err(rms_cli::report)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand's help has an example that starts with `rms-root` and parses.
+    #[test]
+    fn every_command_has_an_example_that_parses() {
+        let command = rms_cli::help::with_binary_name(super::Cli::command(), "rms-root");
+        let problems = rms_cli::help::example_problems(&command, "rms-root");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 use base64ct::{Base64, Encoding};
-use rms_cert::{EnrollmentRequest, RsaSigner, ServerId, ServerIdentity, ServerRole};
+use rms_roles::cert::{EnrollmentRequest, RsaSigner, ServerId, ServerIdentity, ServerRole};
 use rms_transport::{Method, StatusCode, TransportError};
 
 use crate::harness::*;
@@ -441,10 +441,11 @@ fn bad_input_over_http_changes_nothing() {
     let publish = |key: &str, right: &str| rms_transport::api::PublishBody {
         content_id: "doc-2".into(),
         grants: vec![rms_transport::api::GrantBody {
-            principal: "alice".into(),
+            principal: "admin".into(),
             rights: vec![right.into()],
             expires: None,
         }],
+        template: None,
         content_key_wrapped: key.into(),
     };
     let (status, code) = api_error(rt().block_on(lic_admin.publish(&publish("!!", "view"))));
@@ -458,8 +459,11 @@ fn bad_input_over_http_changes_nothing() {
         (StatusCode::BAD_REQUEST, "invalid_rights")
     );
     let other_key = RsaSigner::generate(2048).unwrap();
-    let wrapped =
-        rms_cert::wrap_content_key(&rms_cert::Signer::public_key(&other_key), &[7u8; 32]).unwrap();
+    let wrapped = rms_roles::cert::wrap_content_key(
+        &rms_roles::cert::Signer::public_key(&other_key),
+        &[7u8; 32],
+    )
+    .unwrap();
     let wrapped = Base64::encode_string(&der::Encode::to_der(&wrapped).unwrap());
     let (status, code) = api_error(rt().block_on(lic_admin.publish(&publish(&wrapped, "view"))));
     assert_eq!(

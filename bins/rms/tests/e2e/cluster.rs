@@ -338,3 +338,210 @@ fn root_clusters_join_too_and_roles_do_not_mix() {
     );
     assert!(refused.contains("cluster secret"), "{refused}");
 }
+
+#[test]
+fn a_revoked_document_is_refused_on_every_node_at_once() {
+    let Some(base) = postgres::base_url() else {
+        return;
+    };
+    let schema = postgres::Schema::create(&base);
+    let mut cluster = Cluster::enroll(&schema.url);
+    let first = cluster.first.clone();
+    let second = cluster.join("lic-2");
+    cluster.serve(&first);
+    cluster.serve(&second);
+    let (alice, body) = cluster.alice_request();
+    let apis: Vec<ApiClient> = cluster.nodes.iter().map(|n| n.api(Some(&alice))).collect();
+    for api in &apis {
+        rt().block_on(api.use_license(&body)).unwrap();
+    }
+
+    // Revoked through the second node's data directory: both nodes refuse the next request.
+    let revoked = ok(
+        LICENSING,
+        &[
+            "content",
+            "revoke",
+            "doc-1",
+            "--reason",
+            "withdrawn",
+            "--data-dir",
+            s(&second),
+        ],
+        None,
+    );
+    assert!(revoked.contains("access to doc-1 revoked at "), "{revoked}");
+    for (i, api) in apis.iter().enumerate() {
+        match rt().block_on(api.use_license(&body)) {
+            Err(TransportError::Api(e)) => {
+                assert_eq!(
+                    e.status,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "node {i}: {e:?}"
+                );
+                assert_eq!(e.code, "content_revoked", "node {i}: {e:?}");
+                assert!(e.message.contains("withdrawn"), "node {i}: {e:?}");
+            }
+            other => panic!("node {}: a revoked document got {other:?}", i + 1),
+        }
+    }
+
+    // Either node serves the signed list, and it names the document.
+    let anchor = std::fs::read_to_string(&cluster.anchor).unwrap();
+    let authority = rms_roles::client::Authority::from_pem(&anchor).unwrap();
+    for api in &apis {
+        let der = rt().block_on(api.revocation_list()).unwrap();
+        let list = authority
+            .verify_revocation_list(&der, time::OffsetDateTime::now_utc(), false)
+            .unwrap();
+        let entry = list.content_revocation("doc-1").expect("doc-1 is listed");
+        assert_eq!(entry.reason(), "withdrawn");
+    }
+    // Without a token the list is refused.
+    let refused = rt()
+        .block_on(cluster.nodes[0].api(None).revocation_list())
+        .unwrap_err();
+    assert!(
+        matches!(&refused, TransportError::Api(e) if e.status == StatusCode::UNAUTHORIZED),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_revoked_token_or_a_disabled_principal_is_refused_by_every_node_at_once() {
+    let Some(base) = postgres::base_url() else {
+        return;
+    };
+    let schema = postgres::Schema::create(&base);
+    let mut cluster = Cluster::enroll(&schema.url);
+    let first = cluster.first.clone();
+    let second = cluster.join("lic-2");
+    cluster.serve(&first);
+    cluster.serve(&second);
+    let (alice, body) = cluster.alice_request();
+    let issued = ok(
+        LICENSING,
+        &[
+            "token",
+            "issue",
+            "alice",
+            "--expires",
+            "90d",
+            "--data-dir",
+            s(&first),
+        ],
+        None,
+    );
+    assert!(
+        issued.contains("token ") && issued.contains(", expires "),
+        "{issued}"
+    );
+    let spare = token_in(&issued);
+    let listed = ok(
+        LICENSING,
+        &[
+            "token",
+            "list",
+            "--principal",
+            "alice",
+            "--json",
+            "--data-dir",
+            s(&second),
+        ],
+        None,
+    );
+    let tokens: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let tokens = tokens.as_array().unwrap();
+    assert_eq!(tokens.len(), 2, "{listed}");
+    assert!(
+        !listed.contains(&alice) && !listed.contains(&spare),
+        "{listed}"
+    );
+    let spare_id = tokens
+        .iter()
+        .find(|t| t["expires_at"].is_string())
+        .and_then(|t| t["id"].as_str())
+        .unwrap()
+        .to_owned();
+    let first_id = tokens
+        .iter()
+        .find(|t| t["expires_at"].is_null())
+        .and_then(|t| t["id"].as_str())
+        .unwrap()
+        .to_owned();
+
+    // Both tokens work on both nodes (and each node caches the caller).
+    for node in &cluster.nodes {
+        for token in [&alice, &spare] {
+            rt().block_on(node.api(Some(token)).use_license(&body))
+                .unwrap();
+        }
+    }
+    let refused_everywhere = |token: &str, why: &str| {
+        for (i, node) in cluster.nodes.iter().enumerate() {
+            match rt().block_on(node.api(Some(token)).use_license(&body)) {
+                Err(TransportError::Api(e)) => {
+                    assert_eq!(e.status, StatusCode::UNAUTHORIZED, "node {}: {e:?}", i + 1);
+                    assert!(e.message.contains(why), "node {}: {e:?}", i + 1);
+                }
+                other => panic!("node {}: {other:?}", i + 1),
+            }
+        }
+    };
+
+    // Revoked through the first node's directory: both nodes refuse it on the next request.
+    let revoked = ok(
+        LICENSING,
+        &["token", "revoke", &first_id, "--data-dir", s(&first)],
+        None,
+    );
+    assert!(
+        revoked.contains(&format!("token {first_id} of alice revoked")),
+        "{revoked}"
+    );
+    refused_everywhere(&alice, "unknown bearer token");
+    for node in &cluster.nodes {
+        rt().block_on(node.api(Some(&spare)).use_license(&body))
+            .unwrap();
+    }
+
+    // Disabled: every token of hers is refused; enabled again, the spare works again.
+    ok(
+        LICENSING,
+        &["principal", "disable", "alice", "--data-dir", s(&second)],
+        None,
+    );
+    refused_everywhere(&spare, "alice is disabled");
+    let listed = ok(
+        LICENSING,
+        &["principal", "list", "--json", "--data-dir", s(&first)],
+        None,
+    );
+    let principals: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let entry = principals
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "alice")
+        .unwrap();
+    assert_eq!(entry["disabled"], true, "{listed}");
+    ok(
+        LICENSING,
+        &["principal", "enable", "alice", "--data-dir", s(&second)],
+        None,
+    );
+    for node in &cluster.nodes {
+        rt().block_on(node.api(Some(&spare)).use_license(&body))
+            .unwrap();
+    }
+    let audit = audit(LICENSING, &first);
+    for action in [
+        "token issue",
+        "token revoke",
+        "principal disable",
+        "principal enable",
+    ] {
+        assert!(audit.contains(action), "{action} is audited:\n{audit}");
+    }
+    assert!(audit.contains(&spare_id), "{audit}");
+}

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use rms_cert::{LicenseBody, SignedLicense};
-use rms_chain::{TrustAnchor, TrustAnchors, Verifier, VerifyOptions};
+use rms_roles::cert::{LicenseBody, SignedLicense};
+use rms_roles::chain::{TrustAnchor, TrustAnchors, Verifier, VerifyOptions};
 use rms_transport::api::UseLicenseBody;
 
 use crate::harness::*;

@@ -29,10 +29,11 @@ fn full_flow_with_dacl_enforcement() {
         None,
     );
     assert_eq!(
-        acl.trim(),
-        "O:SYG:SYD:P",
+        acl.lines().next(),
+        Some("O:SYG:SYD:P"),
         "SubEnrollService denies everyone after init"
     );
+    assert!(acl.contains("empty DACL"), "{acl}");
 
     let root = Server::start(ROOT, &root_dir, &work.join("root.log"));
 
@@ -69,7 +70,7 @@ fn full_flow_with_dacl_enforcement() {
             "grant",
             "SubEnrollService",
             "rms-admins",
-            "subenroll",
+            "sub-enroll",
             "--data-dir",
             s(&root_dir),
         ],
@@ -241,7 +242,7 @@ fn full_flow_with_dacl_enforcement() {
             "deny",
             "SubEnrollService",
             "mallory",
-            "subenroll",
+            "sub-enroll",
             "--data-dir",
             s(&root_dir),
         ],

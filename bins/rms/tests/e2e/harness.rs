@@ -45,10 +45,27 @@ fn short_name(bin: &str) -> &str {
         .unwrap_or(bin)
 }
 
+// Extra environment for every command and server a test starts (e.g. a SoftHSM2
+// configuration and a PIN): set once per test thread, before the commands it affects.
+thread_local! {
+    static EXTRA_ENV: std::cell::RefCell<Vec<(String, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Gives every command this test thread runs from now on the variable `name` = `value`.
+pub(crate) fn set_env(name: &str, value: &str) {
+    EXTRA_ENV.with(|env| env.borrow_mut().push((name.to_owned(), value.to_owned())));
+}
+
 /// A command of one of our binaries, with no RMS_* settings inherited from the environment.
-fn command(bin: &str, args: &[&str], token: Option<&str>) -> Command {
+pub(crate) fn command(bin: &str, args: &[&str], token: Option<&str>) -> Command {
     let mut command = Command::new(bin);
     command.args(args);
+    EXTRA_ENV.with(|env| {
+        for (name, value) in env.borrow().iter() {
+            command.env(name, value);
+        }
+    });
     for var in [
         "RMS_TOKEN",
         "RMS_DATA_DIR",
@@ -167,7 +184,7 @@ pub(crate) fn certs(bin: &str, data_dir: &Path, extra: &[&str]) -> (String, Vec<
     (text, parsed)
 }
 
-/// The audit log of a data directory, oldest first as printed.
+/// The audit log of a data directory, newest first as printed.
 pub(crate) fn audit(bin: &str, data_dir: &Path) -> String {
     ok(
         bin,
@@ -204,33 +221,45 @@ pub(crate) struct Server {
     name: String,
     bin: String,
     data_dir: PathBuf,
+    /// The certificate its clients trust for HTTPS, when it serves HTTPS.
+    tls_ca: Option<PathBuf>,
 }
 
 impl Server {
     /// Starts `BIN serve --data-dir DIR --listen 127.0.0.1:0`, reads the address it prints
     /// first, and waits until `/healthz` answers 200.
     pub(crate) fn start(bin: &str, data_dir: &Path, log: &Path) -> Server {
+        Server::start_with(bin, data_dir, log, &[], None)
+    }
+
+    /// [`Server::start`] with `extra` arguments to `serve` (e.g. `--tls-cert`); clients of an
+    /// HTTPS server trust `tls_ca`.
+    pub(crate) fn start_with(
+        bin: &str,
+        data_dir: &Path,
+        log: &Path,
+        extra: &[&str],
+        tls_ca: Option<&Path>,
+    ) -> Server {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .expect("open server log");
-        let mut child = command(
-            bin,
-            &[
-                "serve",
-                "--data-dir",
-                s(data_dir),
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            None,
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log_file))
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let mut args = vec![
+            "serve",
+            "--data-dir",
+            s(data_dir),
+            "--listen",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        let mut child = command(bin, &args, None)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
         let stdout = child.stdout.take().expect("piped stdout");
         let mut server = Server {
             child: Some(child),
@@ -239,6 +268,7 @@ impl Server {
             name: short_name(bin).to_owned(),
             bin: bin.to_owned(),
             data_dir: data_dir.to_owned(),
+            tls_ca: tls_ca.map(Path::to_owned),
         };
         // Read stdout on a thread so a server that prints nothing cannot hang the test; keep
         // draining it afterwards so the server never blocks on a full pipe.
@@ -261,8 +291,9 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line from {}: {first:?}", server.name))
             .trim()
             .to_owned();
+        let scheme = if tls_ca.is_some() { "https" } else { "http" };
         assert!(
-            url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
+            url.starts_with(&format!("{scheme}://127.0.0.1:")) && !url.ends_with(":0"),
             "{} must listen on a loopback port it picked: {url}",
             server.name
         );
@@ -305,7 +336,9 @@ impl Server {
 
     /// `host:port`.
     pub(crate) fn addr(&self) -> &str {
-        self.url.trim_start_matches("http://")
+        self.url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
     }
 
     /// A plain client of it sending `token`.
@@ -314,6 +347,10 @@ impl Server {
             &self.url,
             ClientOptions {
                 token: token.map(str::to_owned),
+                tls_roots_pem: self
+                    .tls_ca
+                    .as_ref()
+                    .map(|ca| std::fs::read(ca).expect("read the TLS CA")),
                 ..ClientOptions::default()
             },
         )
@@ -378,6 +415,8 @@ impl Server {
         assert!(self.child.is_none(), "{} is still running", self.name);
         let bin = self.bin.clone();
         let data_dir = self.data_dir.clone();
+        let tls_ca = self.tls_ca.clone();
+        assert!(tls_ca.is_none(), "start_again restarts plain HTTP servers");
         *self = Server::start(&bin, &data_dir, log);
     }
 }
@@ -499,7 +538,7 @@ pub(crate) fn serving_root(root_dir: &Path, work: &Path) -> (Server, String, Pat
             "grant",
             "SubEnrollService",
             "rms-admins",
-            "subenroll",
+            "sub-enroll",
             "--data-dir",
             s(root_dir),
         ],

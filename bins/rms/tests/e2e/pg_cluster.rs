@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rms_cert::{LicenseBody, SignedLicense};
-use rms_chain::{TrustAnchor, TrustAnchors, Verifier, VerifyOptions};
-use rms_store::{IssuedFilter, IssuedKind, Store, StoreOptions};
+use rms_roles::cert::{LicenseBody, SignedLicense};
+use rms_roles::chain::{TrustAnchor, TrustAnchors, Verifier, VerifyOptions};
+use rms_roles::store::{IssuedFilter, IssuedKind, Store, StoreOptions};
 use rms_transport::api::{ApiClient, LicenseResponse, UseLicenseBody};
 use rms_transport::{StatusCode, TransportError};
 use tempfile::TempDir;

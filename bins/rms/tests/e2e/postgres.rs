@@ -43,7 +43,7 @@ impl Schema {
         let suffix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let name = format!("rms_e2e_{suffix}");
         let url = rt()
-            .block_on(rms_store::create_postgres_schema(base, &name))
+            .block_on(rms_roles::store::create_postgres_schema(base, &name))
             .expect("create a schema on the test PostgreSQL server");
         Schema {
             base: base.to_owned(),
@@ -55,7 +55,9 @@ impl Schema {
 
 impl Drop for Schema {
     fn drop(&mut self) {
-        if let Err(error) = rt().block_on(rms_store::drop_postgres_schema(&self.base, &self.name)) {
+        if let Err(error) = rt().block_on(rms_roles::store::drop_postgres_schema(
+            &self.base, &self.name,
+        )) {
             eprintln!("could not drop test schema {}: {error}", self.name);
         }
     }
