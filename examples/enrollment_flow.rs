@@ -705,7 +705,7 @@ mod http {
         let root_admin = Admin::open(root_store.clone(), "example-operator").await?;
         let before = root_admin.acl_show(Service::SubEnroll).await?.sddl;
         let after = root_admin
-            .acl_grant(Service::SubEnroll, ADMINS_GROUP, &["subenroll".into()])
+            .acl_grant(Service::SubEnroll, ADMINS_GROUP, None)
             .await?;
         println!(
             "  an administrator grants {ADMINS_GROUP} the subenroll right on SubEnrollService:"
@@ -780,6 +780,7 @@ mod http {
                     expires: None,
                 })
                 .collect(),
+            template: None,
             content_key_wrapped: Base64::encode_string(&wrapped.to_der()?),
         };
         println!(

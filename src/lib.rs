@@ -7,6 +7,8 @@
 //! | --- | --- | --- |
 //! | [`cert`] | `rms-cert` | enrollment requests, server licensor certificates, licenses |
 //! | [`chain`] | `rms-chain` | path building and verification of SLCs and licenses |
+//! | [`content`] | `rms-content` | protected files: protect, open and read a document's clear part |
+//! | [`keys`] | `rms-keys` | key backends: aws-lc-rs (default), the pure-Rust `rsa` crate (feature), PKCS#11 tokens |
 //! | [`dacl`] | `rms-dacl` | Windows-compatible SIDs, security descriptors, SDDL, binary form and access check |
 //! | [`policy`] | `rms-policy` | lifetimes, time encoding, renewal windows, validation models |
 //! | [`roles`] | `rms-roles` | the root certification and licensing roles, without HTTP |
@@ -17,7 +19,9 @@
 
 pub use rms_cert as cert;
 pub use rms_chain as chain;
+pub use rms_content as content;
 pub use rms_dacl as dacl;
+pub use rms_keys as keys;
 pub use rms_policy as policy;
 pub use rms_roles as roles;
 pub use rms_store as store;

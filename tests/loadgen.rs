@@ -22,16 +22,29 @@ fn run(args: &[&str]) -> String {
     stdout
 }
 
-/// The row of `operation` in the printed table, split into cells.
-fn row(stdout: &str, operation: &str) -> Vec<String> {
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("| {operation} |")))
-        .unwrap_or_else(|| panic!("no {operation} row in:\n{stdout}"));
+/// The cells of a table line.
+fn cells(line: &str) -> Vec<String> {
     line.split('|')
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty())
         .collect()
+}
+
+/// The cell in column `column` (by its header) of `operation`'s row in the printed table.
+fn cell(stdout: &str, operation: &str, column: &str) -> String {
+    let header = stdout
+        .lines()
+        .find(|l| l.starts_with("| operation |"))
+        .unwrap_or_else(|| panic!("no table in:\n{stdout}"));
+    let index = cells(header)
+        .iter()
+        .position(|h| h == column)
+        .unwrap_or_else(|| panic!("no column {column:?} in {header}"));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("| {operation} |")))
+        .unwrap_or_else(|| panic!("no {operation} row in:\n{stdout}"));
+    cells(line)[index].clone()
 }
 
 #[test]
@@ -43,19 +56,23 @@ fn measures_use_licenses_and_sub_enrollments_on_sqlite() {
     );
     assert!(out.contains("sub-enrollments: all"), "{out}");
     for operation in ["use licenses", "sub-enrollments"] {
-        let cells = row(&out, operation);
-        let rate: f64 = cells[1].parse().unwrap();
-        let ratio: f64 = cells[3].parse().unwrap();
-        assert!(rate > 0.0, "{operation}: {cells:?}");
-        assert!(ratio > 0.0 && ratio < 2.0, "{operation}: {cells:?}");
+        let rate: f64 = cell(&out, operation, "per second").parse().unwrap();
+        let ratio: f64 = cell(&out, operation, "ratio").parse().unwrap();
+        assert!(rate > 0.0, "{operation}: {out}");
+        assert!(ratio > 0.0 && ratio < 2.0, "{operation}: {out}");
         // Each round's ratio, lowest-highest, brackets the phase's.
-        let (low, high) = cells[4].split_once('-').unwrap();
+        let rounds = cell(&out, operation, "ratio per round");
+        let (low, high) = rounds.split_once('-').unwrap();
         let (low, high): (f64, f64) = (low.parse().unwrap(), high.parse().unwrap());
         assert!(
             low <= ratio + 0.005 && ratio <= high + 0.005,
-            "{operation}: {cells:?}"
+            "{operation}: {out}"
         );
-        assert_eq!(cells[7], "0", "{operation} had errors: {out}");
+        assert_eq!(
+            cell(&out, operation, "errors"),
+            "0",
+            "{operation} had errors: {out}"
+        );
     }
 }
 
@@ -93,5 +110,5 @@ fn three_nodes_on_postgres() {
     ]);
     assert!(out.contains("3 licensing node(s)"), "{out}");
     assert!(out.contains("on PostgreSQL"), "{out}");
-    assert_eq!(row(&out, "use licenses")[7], "0", "{out}");
+    assert_eq!(cell(&out, "use licenses", "errors"), "0", "{out}");
 }

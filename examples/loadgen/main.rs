@@ -12,7 +12,9 @@
 //! threads, and drives them with `--clients` concurrent keep-alive clients. The raw rate is the
 //! same key signing on as many threads as the servers have in all; clients and raw signers take
 //! turns in rounds (see `measure.rs`). After each phase it checks that every success is recorded
-//! in the configuration database and that a sample license verifies.
+//! in the configuration database and that a sample license verifies. At the end it runs
+//! `openssl speed -multi THREADS rsa2048` (when `openssl` is on the PATH) and prints each rate as
+//! a ratio to OpenSSL's too.
 
 mod measure;
 
@@ -24,14 +26,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use rms::cert::der::{Encode, EncodePem};
+use rms::cert::der::EncodePem;
 use rms::cert::spki::SubjectPublicKeyInfoOwned;
 use rms::cert::{
     Grant, RsaSigner, SignedLicense, Signer, UsageRight, UsageRights, wrap_content_key,
 };
+use rms::keys::PrivateKey;
 use rms::roles::{
     ADMINS_GROUP, Admin, Cluster, ClusterSecret, EnrollmentPlan, LicensingRole, NodeOptions,
-    PublishRequest, RootInit, RootRole, Service, init_root,
+    PublishRequest, RequestContext, RootInit, RootRole, Service, init_root_with_key,
 };
 use rms::store::{
     Backend, IssuedKind, Store, StoreOptions, create_postgres_schema, drop_postgres_schema,
@@ -74,6 +77,16 @@ struct Args {
     /// RSA key size of the servers' keys.
     #[arg(long, default_value_t = 2048)]
     key_bits: usize,
+    /// Where the licensing cluster's SLC key is made: `software` (the default) or a PKCS#11
+    /// URI (e.g. a SoftHSM2 token, `pkcs11:token=rms;object=loadgen-lic?module-path=...&pin-source=env:RMS_PKCS11_PIN`):
+    /// the use-license phase then measures issuance with the key in the token against that
+    /// key's own raw signing rate.
+    #[arg(long, default_value = "software")]
+    key: rms::roles::keys::KeyLocation,
+    /// Where the root's SLC key is made (the sub-enrollment phase), likewise; it must name
+    /// another object than --key.
+    #[arg(long, default_value = "software")]
+    root_key: rms::roles::keys::KeyLocation,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,6 +132,15 @@ fn run(args: &Args) -> Result {
         args.rounds,
         args.warmup
     );
+    let place = |location: &rms::roles::keys::KeyLocation| match location {
+        rms::roles::keys::KeyLocation::Pkcs11(_) => "in a PKCS#11 token".to_owned(),
+        other => format!("in software ({other:?})"),
+    };
+    println!(
+        "loadgen: licensing key {}, root key {}",
+        place(&args.key),
+        place(&args.root_key)
+    );
     let mut report = Vec::new();
     if args.mode != Mode::SubEnroll {
         report.push((
@@ -132,15 +154,29 @@ fn run(args: &Args) -> Result {
             world.sub_enroll_phase(args, server_threads)?,
         ));
     }
+    // OpenSSL on as many processes as the servers have threads, in the same run.
+    let total_threads = server_threads * args.nodes;
+    let openssl = measure::openssl_rates(total_threads, 3, args.key_bits);
+    match openssl {
+        Some((sign, verify)) => println!(
+            "openssl speed -multi {total_threads} rsa{}: {sign:.1} signatures/s, {verify:.1} verifications/s",
+            args.key_bits
+        ),
+        None => println!("openssl speed: not available (openssl is not on the PATH)"),
+    }
     println!();
     println!(
-        "| operation | per second | raw signatures per second (threads) | ratio | ratio per round | p50 ms | p99 ms | errors |"
+        "| operation | per second | raw signatures per second (threads) | ratio | ratio per round | OpenSSL signatures per second | ratio to OpenSSL | p50 ms | p99 ms | errors |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for (name, phase) in &report {
         let (low, high) = phase.ratio_range();
+        let (openssl_rate, openssl_ratio) = match openssl {
+            Some((sign, _)) => (format!("{sign:.1}"), format!("{:.2}", phase.rate() / sign)),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
         println!(
-            "| {name} | {:.1} | {:.1} ({}) | {:.2} | {low:.2}-{high:.2} | {:.1} | {:.1} | {} |",
+            "| {name} | {:.1} | {:.1} ({}) | {:.2} | {low:.2}-{high:.2} | {openssl_rate} | {openssl_ratio} | {:.1} | {:.1} | {} |",
             phase.rate(),
             phase.raw_rate(),
             phase.raw_threads,
@@ -177,11 +213,11 @@ struct World {
     dir: tempfile::TempDir,
     root_store: Store,
     root_secret: ClusterSecret,
-    root_key: Arc<RsaSigner>,
+    root_key: Arc<dyn PrivateKey>,
     admin_token: String,
     licensing_url: String,
     licensing_secret: ClusterSecret,
-    licensing_key: Arc<RsaSigner>,
+    licensing_key: Arc<dyn PrivateKey>,
     /// The PostgreSQL base URL and schema to drop at the end.
     schema: Option<(String, String)>,
     backend_label: String,
@@ -203,10 +239,17 @@ impl World {
             authority_name: "CN=Loadgen Enrollment Authority".into(),
             key_bits: args.key_bits,
         };
-        let made = init_root(&root_store, &root_secret, &init, &options).await?;
+        let made = init_root_with_key(
+            &root_store,
+            &root_secret,
+            &init,
+            args.root_key.generate(args.key_bits)?,
+            &options,
+        )
+        .await?;
         Admin::open(root_store.clone(), "loadgen")
             .await?
-            .acl_grant(Service::SubEnroll, ADMINS_GROUP, &["subenroll".into()])
+            .acl_grant(Service::SubEnroll, ADMINS_GROUP, None)
             .await?;
         let root = RootRole::new(Arc::new(
             Cluster::open(root_store.clone(), &root_secret, options.clone()).await?,
@@ -234,13 +277,16 @@ impl World {
                 "several nodes share a PostgreSQL database: give --database postgres://...".into(),
             );
         }
-        let plan = EnrollmentPlan::new(
+        let plan = EnrollmentPlan::with_key(
             "loadgen-licensing",
             "https://licensing.invalid",
-            args.key_bits,
+            args.key.generate(args.key_bits)?,
         )?;
         let chain = root
-            .sub_enroll(Some(&made.admin.token), plan.request_pem().as_bytes())
+            .sub_enroll(
+                &RequestContext::bearer(&made.admin.token),
+                plan.request_pem().as_bytes(),
+            )
             .await?;
         let licensing_store = Store::open(&licensing_url, StoreOptions::default()).await?;
         let licensing_secret = ClusterSecret::generate()?;
@@ -269,11 +315,12 @@ impl World {
         )?];
         let publishing = licensing
             .publish(
-                Some(&author_token),
+                &RequestContext::bearer(&author_token),
                 &PublishRequest {
                     content_id: "urn:loadgen:content".into(),
                     grants,
-                    wrapped_content_key: wrapped.to_der()?,
+                    template: None,
+                    wrapped_content_key: wrapped,
                 },
             )
             .await?;
@@ -329,7 +376,7 @@ impl World {
             token: &self.reader_token,
             path: "/licensing/uselicense",
             body: &self.use_license_body,
-            key: &self.licensing_key,
+            key: self.licensing_key.as_ref(),
             raw_threads: server_threads * args.nodes,
             pace: pace(args),
         })?;
@@ -346,7 +393,7 @@ impl World {
                 .await?;
             store.close().await;
             let total = phase.all_successes;
-            if recorded as u64 != total {
+            if u64::try_from(recorded) != Ok(total) {
                 return Err(format!(
                     "{total} use licenses returned but {recorded} recorded in the database"
                 )
@@ -384,13 +431,13 @@ impl World {
             token: &self.admin_token,
             path: "/certification/subenroll",
             body: &body,
-            key: &self.root_key,
+            key: self.root_key.as_ref(),
             raw_threads: server_threads,
             pace: pace(args),
         })?;
         let after =
             runtime("loadgen-check", 1)?.block_on(self.root_store.count_issued(IssuedKind::Slc))?;
-        if (after - before) as u64 != phase.all_successes {
+        if u64::try_from(after - before) != Ok(phase.all_successes) {
             return Err(format!(
                 "{} sub-enrollments answered but {} recorded",
                 phase.all_successes,
@@ -429,6 +476,7 @@ async fn start(make: impl FnOnce(Arc<Metrics>) -> Result<Router>) -> Result<Runn
     let router = make(metrics.clone())?;
     let mut config = ServerConfig::plain("127.0.0.1:0".parse()?);
     config.limits.max_connections = 4096;
+    config.limits.max_connections_per_peer = 4096;
     Ok(serve(config, router, metrics).await?)
 }
 

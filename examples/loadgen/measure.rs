@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use rms::cert::{RsaSigner, Signer};
+use rms::keys::PrivateKey;
 use rms::transport::{Client, ClientOptions, Method};
 use tokio::sync::watch;
 
@@ -43,7 +43,7 @@ pub(crate) struct Load<'a> {
     /// JSON body posted.
     pub(crate) body: &'a [u8],
     /// The servers' signing key, for the raw rate.
-    pub(crate) key: &'a RsaSigner,
+    pub(crate) key: &'a dyn PrivateKey,
     /// Threads of the raw rate: as many as the servers have in all.
     pub(crate) raw_threads: usize,
 }
@@ -98,6 +98,13 @@ impl Phase {
     }
 
     /// The `p`th percentile of the counted latencies, in milliseconds.
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "statistics: counts and microseconds are exact as f64 below 2^53; p in 0..=100 \
+                  rounds to an index in 0..=last (and `as` saturates, min(last) clamps)"
+    )]
     pub(crate) fn percentile(&self, p: f64) -> f64 {
         let mut sorted = self.latencies_us.clone();
         sorted.sort_unstable();
@@ -111,6 +118,10 @@ impl Phase {
     }
 }
 
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "statistics: a count is exact as f64 below 2^53"
+)]
 fn mean(values: impl Iterator<Item = f64>) -> f64 {
     let (sum, count) = values.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
     if count == 0 { 0.0 } else { sum / count as f64 }
@@ -199,6 +210,10 @@ pub(crate) fn drive(load: &Load<'_>) -> Result<Phase> {
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             let raw = raw_signing_rate(load.key, load.raw_threads, round_length)?;
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "statistics: a count is exact as f64 below 2^53"
+            )]
             let rate = (after - before) as f64 / elapsed.as_secs_f64();
             println!(
                 "  round {}: {rate:.1}/s, raw {raw:.1}/s, ratio {:.3}",
@@ -243,7 +258,8 @@ async fn client_loop(
         match outcome {
             Ok(_) => {
                 if shared.counting.load(Ordering::SeqCst) {
-                    latencies.push(sent.elapsed().as_micros() as u64);
+                    // Saturating: u64 microseconds are 584,000 years.
+                    latencies.push(u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX));
                 }
                 shared.successes.fetch_add(1, Ordering::SeqCst);
             }
@@ -258,7 +274,15 @@ async fn client_loop(
 }
 
 /// The raw rate: the key signing on `threads` threads for `length`, in signatures per second.
-pub(crate) fn raw_signing_rate(key: &RsaSigner, threads: usize, length: Duration) -> Result<f64> {
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "statistics: a count is exact as f64 below 2^53"
+)]
+pub(crate) fn raw_signing_rate(
+    key: &dyn PrivateKey,
+    threads: usize,
+    length: Duration,
+) -> Result<f64> {
     let stop = AtomicBool::new(false);
     let message = [0x5au8; 1024];
     let started = Instant::now();
@@ -285,4 +309,34 @@ pub(crate) fn raw_signing_rate(key: &RsaSigner, threads: usize, length: Duration
             .collect::<std::result::Result<Vec<u64>, &str>>()
     })?;
     Ok(counts.iter().sum::<u64>() as f64 / started.elapsed().as_secs_f64())
+}
+
+/// OpenSSL's RSA signing and verifying rates on `threads` processes
+/// (`openssl speed -multi THREADS -seconds SECONDS rsaBITS`), when `openssl` is on the PATH.
+pub(crate) fn openssl_rates(threads: usize, seconds: u64, bits: usize) -> Option<(f64, f64)> {
+    let mut command = std::process::Command::new("openssl");
+    command.arg("speed");
+    if threads > 1 {
+        command.args(["-multi", &threads.to_string()]);
+    }
+    let out = command
+        .args(["-seconds", &seconds.to_string(), &format!("rsa{bits}")])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // The summary line: `rsa 2048 bits 0.000269s 0.000008s   3720.0 119000.0` (the per-second
+    // figures are the last two numbers; with -multi they are the sum over the processes).
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("rsa") && l.contains(&format!("{bits} bits")))?;
+    let numbers: Vec<f64> = line
+        .split_whitespace()
+        .filter(|w| !w.ends_with('s'))
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    match numbers.as_slice() {
+        [.., sign, verify] if numbers.len() >= 3 => Some((*sign, *verify)),
+        _ => None,
+    }
 }
