@@ -1,6 +1,8 @@
 //! Versioned schema migrations, one list per backend, applied under a lock so that several
 //! nodes starting at once migrate exactly once.
 
+use std::time::Duration;
+
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 
 use crate::{Backend, StoreError};
@@ -351,8 +353,8 @@ pub(crate) async fn migrate(conn: &mut AnyConnection, backend: Backend) -> Resul
             // license record (about 4 KB with its certificates) then fits on one page instead of
             // spilling onto two overflow pages, which halves the pages each commit writes.
             conn.execute("PRAGMA page_size = 16384").await?;
-            conn.execute("PRAGMA journal_mode = WAL").await?;
-            conn.execute("BEGIN IMMEDIATE").await?;
+            while_busy(conn, "PRAGMA journal_mode = WAL").await?;
+            while_busy(conn, "BEGIN IMMEDIATE").await?;
         }
         Backend::Postgres => {
             conn.execute("BEGIN").await?;
@@ -371,6 +373,39 @@ pub(crate) async fn migrate(conn: &mut AnyConnection, backend: Backend) -> Resul
     let version = outcome?;
     ended?;
     Ok(version)
+}
+
+/// How long a starting node waits for other starters' locks on a SQLite database.
+const SQLITE_START_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Runs `statement`, again while SQLite answers `SQLITE_BUSY`. Switching a new database to WAL
+/// takes an exclusive lock without calling the busy handler, so a node that starts while
+/// another one reads the same new file is refused at once instead of waiting its turn.
+async fn while_busy(conn: &mut AnyConnection, statement: &'static str) -> Result<(), StoreError> {
+    let deadline = tokio::time::Instant::now() + SQLITE_START_PATIENCE;
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match conn.execute(statement).await {
+            Ok(_) => return Ok(()),
+            Err(e) if is_sqlite_busy(&e) && tokio::time::Instant::now() + pause < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// `SQLITE_BUSY` and its extended codes (recovery, snapshot, timeout) share the low octet 5.
+fn is_sqlite_busy(error: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i64 = 5;
+    match error {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|code| code.parse::<i64>().ok())
+            .is_some_and(|code| code & 0xff == SQLITE_BUSY),
+        _ => false,
+    }
 }
 
 async fn migrate_locked(conn: &mut AnyConnection, backend: Backend) -> Result<i64, StoreError> {

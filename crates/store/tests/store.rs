@@ -733,10 +733,14 @@ async fn unreachable_database_is_unavailable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_starting_at_once_migrate_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let mut urls = vec![format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("fresh.db").display()
-    )];
+    // Several new SQLite files: the race between one starter switching a new file to WAL and
+    // another reading it is lost only now and then.
+    let mut urls: Vec<String> = (0..8)
+        .map(|n| {
+            let path = dir.path().join(format!("fresh-{n}.db"));
+            format!("sqlite://{}?mode=rwc", path.display())
+        })
+        .collect();
     let postgres = common::postgres_schema().await;
     urls.extend(postgres.iter().map(|(_, _, url)| url.clone()));
     for url in urls {
@@ -747,7 +751,7 @@ async fn nodes_starting_at_once_migrate_exactly_once() {
             })
             .collect();
         for open in opens {
-            open.await.unwrap().unwrap();
+            open.await.unwrap().unwrap_or_else(|e| panic!("{url}: {e}"));
         }
         let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
         let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rms_schema")
