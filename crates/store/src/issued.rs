@@ -4,7 +4,7 @@ use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
 use crate::StoreError;
-use crate::batch::{GATHER_UNDER_LOAD, Job, MAX_BATCH};
+use crate::batch::{Job, MAX_BATCH, gather_under_load};
 use crate::error::classify;
 use crate::records::*;
 use crate::rows::*;
@@ -18,8 +18,8 @@ impl Store {
     /// [`StoreError::AlreadyExists`] and nothing is written.
     ///
     /// Concurrent calls are committed together (group commit): records that arrive while a
-    /// transaction commits share the next one, and under load the writer lets them gather a
-    /// few milliseconds first. Each caller still learns its own outcome.
+    /// transaction commits share the next one, and under load on PostgreSQL the writer lets
+    /// them gather a few milliseconds first. Each caller still learns its own outcome.
     pub async fn record_issued(
         &self,
         record: &IssuedRecord,
@@ -58,10 +58,11 @@ impl Store {
         if let Some(mut writer) = self.group.push(job) {
             let store = self.clone();
             tokio::spawn(async move {
+                let gather = gather_under_load(store.backend());
                 let mut under_load = false;
                 loop {
-                    if under_load {
-                        tokio::time::sleep(GATHER_UNDER_LOAD).await;
+                    if let (true, Some(gather)) = (under_load, gather) {
+                        tokio::time::sleep(gather).await;
                     }
                     let Some(batch) = writer.next_round(MAX_BATCH) else {
                         break;

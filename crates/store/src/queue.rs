@@ -4,7 +4,7 @@
 //!
 //! The queue delays nothing: an idle store serves each item at once, alone; under load, what
 //! arrives while one round runs is served together by the next. (The group commit's writer
-//! also lets records gather a moment under load: see `batch.rs`.)
+//! also lets records gather a moment under load on PostgreSQL: see `batch.rs`.)
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
