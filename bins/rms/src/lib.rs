@@ -20,7 +20,7 @@ use rms_roles::{
     CLUSTER_SECRET_ENV, CLUSTER_SECRET_FILE, Cluster, ClusterSecret, NodeOptions,
     write_private_file,
 };
-use rms_transport::{Limits, Metrics, Router, ServerConfig, TlsIdentity};
+use rms_transport::{Limits, Metrics, Router, ServerConfig, ShutdownSignal, TlsIdentity};
 use time::OffsetDateTime;
 
 pub use crate::commands::{
@@ -473,6 +473,9 @@ impl ServeArgs {
         metrics: Arc<Metrics>,
         cluster: Arc<Cluster>,
     ) -> CliResult {
+        // Before the address is announced, so that a signal sent as soon as it is known stops
+        // the server gracefully instead of killing it.
+        let signal = ShutdownSignal::install().map_err(report)?;
         let tls = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => {
                 let identity = TlsIdentity::from_files(cert, key).map_err(report)?;
@@ -509,7 +512,7 @@ impl ServeArgs {
             None => tokio::spawn(maintenance.run_without_renewal()),
         };
         outln!("listening on {}", server.url());
-        server.run_until_signal().await;
+        server.run_until(signal).await;
         background.abort();
         tracing::info!("stopped");
         Ok(())

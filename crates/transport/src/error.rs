@@ -103,6 +103,14 @@ pub enum TransportError {
         /// Why.
         source: std::io::Error,
     },
+    /// The server could not listen for a shutdown signal.
+    #[error("cannot listen for {name}")]
+    Signal {
+        /// The signal.
+        name: &'static str,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Plain HTTP was asked for on an address other than loopback.
     #[error(
         "refusing plain HTTP on {addr}, which is not a loopback address: give --tls-cert and --tls-key, or allow it explicitly (--insecure-http)"

@@ -38,7 +38,7 @@ pub use crate::client::{Client, ClientOptions, DEFAULT_MAX_RESPONSE_BYTES};
 pub use crate::error::{ApiError, ErrorBody, ErrorDetail, TransportError};
 pub use crate::metrics::Metrics;
 pub use crate::router::{Handler, HandlerFuture, Request, Response, Router};
-pub use crate::server::{Limits, RunningServer, ServerConfig, serve};
+pub use crate::server::{Limits, RunningServer, ServerConfig, ShutdownSignal, serve};
 pub use crate::tls::TlsIdentity;
 pub use hyper::{Method, StatusCode};
 

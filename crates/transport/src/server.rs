@@ -118,33 +118,59 @@ impl RunningServer {
         let _ = self.task.await;
     }
 
-    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
-    pub async fn run_until_signal(self) {
-        wait_for_signal().await;
+    /// Serves until `signal` arrives (SIGINT or SIGTERM), then shuts down gracefully.
+    pub async fn run_until(self, signal: ShutdownSignal) {
+        signal.received().await;
         tracing::info!("signal received: finishing requests in flight, then stopping");
         self.shutdown().await;
     }
 }
 
-async fn wait_for_signal() {
+/// SIGINT and SIGTERM, listened for from the moment this is installed. A server binary
+/// installs it before it binds and announces its address: a signal sent as soon as the
+/// address is known (by a supervisor or a test) then stops the server gracefully instead of
+/// killing it, and is not lost before anything waits for it.
+#[derive(Debug)]
+pub struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    /// Starts listening for SIGINT and SIGTERM (Ctrl-C elsewhere). Needs a Tokio runtime.
+    pub fn install() -> Result<Self, TransportError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |kind: SignalKind, name: &'static str| {
+                signal(kind).map_err(|source| TransportError::Signal { name, source })
+            };
+            Ok(Self {
+                terminate: listen(SignalKind::terminate(), "SIGTERM")?,
+                interrupt: listen(SignalKind::interrupt(), "SIGINT")?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Returns once SIGINT or SIGTERM has arrived since [`ShutdownSignal::install`].
+    pub async fn received(mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.terminate.recv() => {}
+                _ = self.interrupt.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

@@ -175,6 +175,29 @@ async fn shutdown_finishes_requests_in_flight() {
     assert!(TcpStream::connect(addr).await.is_err());
 }
 
+/// A SIGTERM that arrives once the signal is installed, before anything waits for it (a
+/// supervisor or a test stopping the server as soon as it announced its address), neither
+/// kills the process nor is lost: the server stops gracefully when it gets to wait. (Before,
+/// the handler was installed only when the server began to wait, and a CI run saw the process
+/// killed by the signal.)
+#[cfg(unix)]
+#[tokio::test]
+async fn a_signal_before_the_server_waits_stops_it_gracefully() {
+    let signal = ShutdownSignal::install().unwrap();
+    let (server, _) = start(Limits::default()).await;
+    let addr = server.local_addr();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &std::process::id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // The process survives the signal (we are still here) and the server stops on it.
+    tokio::time::timeout(Duration::from_secs(10), server.run_until(signal))
+        .await
+        .expect("the signal sent before waiting stops the server");
+    assert!(TcpStream::connect(addr).await.is_err());
+}
+
 #[tokio::test]
 async fn slow_handlers_are_cut_off_with_503() {
     let (server, _) = start(Limits {
