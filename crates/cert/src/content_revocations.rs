@@ -9,7 +9,7 @@
 
 use der::Sequence;
 use der::asn1::{GeneralizedTime, Uint};
-use rms_policy::{Validity, from_generalized_time};
+use rms_policy::{Validity, from_generalized_time, whole_seconds_utc};
 use time::OffsetDateTime;
 use x509_cert::name::Name;
 
@@ -38,7 +38,7 @@ impl RevokedContent {
         check_description(reason).map_err(|_| input(REASON_RULE))?;
         Ok(Self {
             content_id: content_id.to_owned(),
-            revoked_at: whole(revoked_at),
+            revoked_at: whole_seconds_utc(revoked_at),
             reason: reason.to_owned(),
         })
     }
@@ -83,7 +83,7 @@ impl RevokedUseLicense {
         })?;
         Ok(Self {
             serial,
-            revoked_at: whole(revoked_at),
+            revoked_at: whole_seconds_utc(revoked_at),
             reason: reason.to_owned(),
         })
     }
@@ -132,7 +132,7 @@ impl ContentRevocationList {
     ) -> Result<Self, CertError> {
         let input = |reason| CertError::LicenseInput { reason };
         check_unique(&content, &use_licenses).map_err(input)?;
-        let validity = Validity::new(whole(this_update), whole(next_update))
+        let validity = Validity::new(this_update, next_update)
             .map_err(|_| input("the list's next update is before its this update"))?;
         Ok(Self {
             issuer,
@@ -220,11 +220,6 @@ impl ContentRevocationList {
                 .collect::<der::Result<_>>()?,
         })
     }
-}
-
-fn whole(t: OffsetDateTime) -> OffsetDateTime {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    t.replace_nanosecond(0).unwrap_or(t)
 }
 
 fn check_unique(

@@ -2,7 +2,7 @@
 
 use der::asn1::{BitString, GeneralizedTime, OctetString, Uint};
 use der::{Decode, Encode, Sequence};
-use rms_policy::{Validity, from_generalized_time, to_generalized_time};
+use rms_policy::{Validity, from_generalized_time, to_generalized_time, whole_seconds_utc};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use time::OffsetDateTime;
 use x509_cert::name::Name;
@@ -44,7 +44,7 @@ impl Grant {
     /// The same grant, ending at `expires` (whole seconds, UTC).
     #[must_use]
     pub fn with_expiry(mut self, expires: OffsetDateTime) -> Self {
-        self.expires = Some(whole_seconds(expires));
+        self.expires = Some(whole_seconds_utc(expires));
         self
     }
 
@@ -384,11 +384,6 @@ impl LicenseBody {
             }
         }
     }
-}
-
-fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    t.replace_nanosecond(0).unwrap_or(t)
 }
 
 /// A content id or principal: 1 to 256 characters, not blank, no control characters.

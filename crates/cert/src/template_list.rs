@@ -96,8 +96,7 @@ impl TemplateList {
                 return Err(input("a template name or id appears twice in the list"));
             }
         }
-        let whole = |t: OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
-        let validity = Validity::new(whole(this_update), whole(next_update))
+        let validity = Validity::new(this_update, next_update)
             .map_err(|_| input("the list's next update is before its this update"))?;
         Ok(Self {
             issuer,

@@ -38,7 +38,9 @@ pub use crate::encoding::{
 pub use crate::error::{PolicyError, ValidityError};
 pub use crate::lifetime::Lifetime;
 pub use crate::model::{ValidationModel, check_path};
-pub use crate::validity::{Issued, RenewalStatus, Validity, ValidityPolicy, WindowPosition};
+pub use crate::validity::{
+    Issued, RenewalStatus, Validity, ValidityPolicy, WindowPosition, whole_seconds_utc,
+};
 
 mod encoding;
 mod error;

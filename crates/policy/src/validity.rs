@@ -84,8 +84,10 @@ pub enum WindowPosition {
     After,
 }
 
-/// Drops sub-second precision and normalises to UTC.
-pub(crate) fn whole_seconds_utc(t: OffsetDateTime) -> OffsetDateTime {
+/// `t` without its fraction of a second, in UTC: what certificates, licenses, signed lists and
+/// the configuration database keep.
+#[must_use]
+pub fn whole_seconds_utc(t: OffsetDateTime) -> OffsetDateTime {
     let t = t.to_offset(time::UtcOffset::UTC);
     t.replace_nanosecond(0).unwrap_or(t)
 }

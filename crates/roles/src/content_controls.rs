@@ -117,7 +117,7 @@ impl Admin {
         let record = ContentRevocationRecord {
             content_id: content_id.to_owned(),
             reason: reason.to_owned(),
-            revoked_at: crate::whole_seconds(now),
+            revoked_at: rms_policy::whole_seconds_utc(now),
             revoked_by: self.actor().to_owned(),
         };
         let entry = self.admin_entry(
@@ -178,7 +178,7 @@ impl Admin {
             content_id: body.content_id().to_owned(),
             principal: body.principal().to_owned(),
             reason: reason.to_owned(),
-            revoked_at: crate::whole_seconds(now),
+            revoked_at: rms_policy::whole_seconds_utc(now),
             revoked_by: self.actor().to_owned(),
         };
         let entry = self.admin_entry(

@@ -136,11 +136,6 @@ pub(crate) fn reason_suffix(reason: &str) -> String {
     }
 }
 
-/// `at` without its fraction of a second (what the database and the signed lists keep).
-pub(crate) fn whole_seconds(at: time::OffsetDateTime) -> time::OffsetDateTime {
-    at.replace_nanosecond(0).unwrap_or(at)
-}
-
 /// The serial number of a certificate, as lowercase hex.
 #[must_use]
 pub fn serial_hex(certificate: &rms_cert::x509_cert::Certificate) -> String {

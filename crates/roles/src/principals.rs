@@ -39,7 +39,7 @@ impl Admin {
             .map(|l| l.end_from(now))
             .transpose()
             .map_err(|e| RoleError::bad_input("invalid_lifetime", e.to_string()))?
-            .map(crate::whole_seconds);
+            .map(rms_policy::whole_seconds_utc);
         let token = new_token()?;
         let until = expires_at.map_or("no expiry".to_owned(), |t| {
             format!("expires {}", crate::rfc3339(t))
