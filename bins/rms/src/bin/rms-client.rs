@@ -40,6 +40,33 @@ struct Cli {
     command: Command,
 }
 
+/// The rights policy of a new publishing license: grants, or a template of the cluster.
+#[derive(Debug, clap::Args)]
+struct PolicyArgs {
+    /// A grant, PRINCIPAL:RIGHT[,RIGHT...] with rights view, edit, print, export, forward
+    /// (repeatable; PRINCIPAL may be a group).
+    #[arg(
+        long = "grant",
+        required_unless_present = "template",
+        conflicts_with = "template"
+    )]
+    grants: Vec<String>,
+    /// The cluster's rights policy template of this name, instead of grants
+    /// (`rms-licensing template list` shows them).
+    #[arg(long)]
+    template: Option<String>,
+}
+
+impl PolicyArgs {
+    /// The grants, parsed.
+    fn grants(&self) -> CliResult<Vec<rms_roles::cert::Grant>> {
+        self.grants
+            .iter()
+            .map(|g| parse_grant(g)?.to_grant().map_err(|e| e.message))
+            .collect()
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Protect a document: asks the licensing server for a publishing license granting the
@@ -56,18 +83,8 @@ enum Command {
         /// The enrollment authority (PEM) the cluster's chain must verify against.
         #[arg(long)]
         anchor: PathBuf,
-        /// A grant, PRINCIPAL:RIGHT[,RIGHT...] with rights view, edit, print, export, forward
-        /// (repeatable).
-        #[arg(
-            long = "grant",
-            required_unless_present = "template",
-            conflicts_with = "template"
-        )]
-        grants: Vec<String>,
-        /// Protect with the cluster's rights policy template of this name instead of grants
-        /// (`rms-licensing template list` shows them).
-        #[arg(long)]
-        template: Option<String>,
+        #[command(flatten)]
+        policy: PolicyArgs,
         /// Where to write the protected document (default: FILE.rms).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -153,18 +170,8 @@ enum Command {
         /// The content's identifier.
         #[arg(long)]
         content_id: String,
-        /// A grant, PRINCIPAL:RIGHT[,RIGHT...] with rights view, edit, print, export, forward
-        /// (repeatable; PRINCIPAL may be a group).
-        #[arg(
-            long = "grant",
-            required_unless_present = "template",
-            conflicts_with = "template"
-        )]
-        grants: Vec<String>,
-        /// Publish with the cluster's rights policy template of this name instead of grants
-        /// (`rms-licensing template list` shows them).
-        #[arg(long)]
-        template: Option<String>,
+        #[command(flatten)]
+        policy: PolicyArgs,
         /// Where to write the publishing license.
         #[arg(long)]
         out: PathBuf,
@@ -246,8 +253,7 @@ async fn execute(command: Command) -> CliResult {
             file,
             server,
             anchor,
-            grants,
-            template,
+            policy,
             out,
             content_id,
             token_file,
@@ -261,11 +267,8 @@ async fn execute(command: Command) -> CliResult {
             let authority = Authority::from_pem(&read_text(&anchor)?).map_err(rms_cli::report)?;
             let protection = Protection {
                 content_id,
-                grants: grants
-                    .iter()
-                    .map(|g| parse_grant(g)?.to_grant().map_err(|e| e.message))
-                    .collect::<CliResult<_>>()?,
-                template,
+                grants: policy.grants()?,
+                template: policy.template,
                 ..Protection::default()
             };
             let out = out.unwrap_or_else(|| with_suffix(&file, ".rms"));
@@ -390,8 +393,7 @@ async fn execute(command: Command) -> CliResult {
             server,
             anchor,
             content_id,
-            grants,
-            template,
+            policy,
             out,
             content_key_out,
             token_file,
@@ -406,11 +408,8 @@ async fn execute(command: Command) -> CliResult {
             let content_key: [u8; 32] = random()?;
             let publication = Publication {
                 content_id,
-                grants: grants
-                    .iter()
-                    .map(|g| parse_grant(g)?.to_grant().map_err(|e| e.message))
-                    .collect::<CliResult<_>>()?,
-                template,
+                grants: policy.grants()?,
+                template: policy.template,
                 content_key: content_key.to_vec(),
             };
             let license = rms_roles::client::publish(&api, &authority, &publication)
