@@ -185,17 +185,17 @@ async fn shutdown_finishes_requests_in_flight() {
 async fn a_signal_before_the_server_waits_stops_it_gracefully() {
     let signal = ShutdownSignal::install().unwrap();
     let (server, _) = start(Limits::default()).await;
-    let addr = server.local_addr();
     let status = std::process::Command::new("kill")
         .args(["-TERM", &std::process::id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    // The process survives the signal (we are still here) and the server stops on it.
+    // The process survives the signal (we are still here) and the server stops on it:
+    // `run_until` returns only once the server has shut down. (Whether its port still
+    // answers is not checked: another test of this binary may be given the same port.)
     tokio::time::timeout(Duration::from_secs(10), server.run_until(signal))
         .await
         .expect("the signal sent before waiting stops the server");
-    assert!(TcpStream::connect(addr).await.is_err());
 }
 
 #[tokio::test]
