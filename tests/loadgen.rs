@@ -50,6 +50,7 @@ fn cell(stdout: &str, operation: &str, column: &str) -> String {
 #[test]
 fn measures_use_licenses_and_sub_enrollments_on_sqlite() {
     let out = run(&["--seconds", "1", "--warmup", "0", "--clients", "4"]);
+    assert!(out.contains("4 clients over HTTP"), "{out}");
     assert!(
         out.contains("returned are recorded; a sample verifies"),
         "{out}"
@@ -111,4 +112,32 @@ fn three_nodes_on_postgres() {
     assert!(out.contains("3 licensing node(s)"), "{out}");
     assert!(out.contains("on PostgreSQL"), "{out}");
     assert_eq!(cell(&out, "use licenses", "errors"), "0", "{out}");
+}
+
+#[test]
+fn in_process_calls_the_roles_and_records_every_answer() {
+    let out = run(&[
+        "--in-process",
+        "--seconds",
+        "1",
+        "--warmup",
+        "0",
+        "--clients",
+        "4",
+    ]);
+    assert!(
+        out.contains("4 clients calling the roles in process (no HTTP)"),
+        "{out}"
+    );
+    // The same checks as over HTTP: every granted call is in the database.
+    assert!(
+        out.contains("returned are recorded; a sample verifies"),
+        "{out}"
+    );
+    assert!(out.contains("sub-enrollments: all"), "{out}");
+    for operation in ["use licenses", "sub-enrollments"] {
+        let rate: f64 = cell(&out, operation, "per second").parse().unwrap();
+        assert!(rate > 0.0, "{operation}: {out}");
+        assert_eq!(cell(&out, operation, "errors"), "0", "{operation}: {out}");
+    }
 }

@@ -15,10 +15,17 @@
 //! in the configuration database and that a sample license verifies. At the end it runs
 //! `openssl speed -multi THREADS rsa2048` (when `openssl` is on the PATH) and prints each rate as
 //! a ratio to OpenSSL's too.
+//!
+//! With `--in-process` the clients call the roles themselves, on the runtimes the servers would
+//! run on, with no HTTP exchange, JSON, PEM or client runtime: the rate the service layer alone
+//! reaches (authentication, the DACL, issuance and the record), which tells how much of the
+//! distance to the raw rate is the HTTP exchange and how much the issuance around the signature.
 
+mod calls;
 mod measure;
 
-use measure::{Load, Pace, Phase};
+use calls::{Node, sub_enroll_call, use_license_call};
+use measure::{Load, Pace, Phase, Target};
 
 use std::error::Error;
 use std::process::ExitCode;
@@ -87,6 +94,11 @@ struct Args {
     /// another object than --key.
     #[arg(long, default_value = "software")]
     root_key: rms::roles::keys::KeyLocation,
+    /// Call the roles directly, on the runtimes the servers would run on, instead of over
+    /// HTTP: what the service layer alone issues (authentication, the DACL, issuance, the
+    /// record), without the HTTP exchange, JSON and PEM, or the clients' runtime.
+    #[arg(long)]
+    in_process: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -121,12 +133,17 @@ fn run(args: &Args) -> Result {
     let setup = runtime("loadgen-setup", 1)?;
     let world = setup.block_on(World::create(args))?;
     println!(
-        "loadgen: {} core(s); {} licensing node(s) x {server_threads} thread(s) on {}; {} clients; \
+        "loadgen: {} core(s); {} licensing node(s) x {server_threads} thread(s) on {}; {} clients {}; \
          RSA-{}; {} s measured in {} rounds after {} s warm-up",
         cores,
         args.nodes,
         world.backend_label,
         args.clients,
+        if args.in_process {
+            "calling the roles in process (no HTTP)"
+        } else {
+            "over HTTP"
+        },
         args.key_bits,
         args.seconds,
         args.rounds,
@@ -353,29 +370,64 @@ impl World {
     }
 
     fn use_license_phase(&self, args: &Args, server_threads: usize) -> Result<Phase> {
+        let body: UseLicenseBody = serde_json::from_slice(&self.use_license_body)?;
+        let grantee_key = body.public_key().map_err(|e| e.to_string())?;
         let mut nodes = Vec::new();
         for index in 0..args.nodes {
             let runtime = runtime("rms-licensing", server_threads)?;
             let url = self.licensing_url.clone();
             let secret = self.licensing_secret.clone();
-            let server = runtime.block_on(async move {
+            let role = runtime.block_on(async move {
                 let store = Store::open(&url, StoreOptions::default()).await?;
                 let options = NodeOptions {
                     node_id: format!("loadgen-node-{index}"),
                     ..NodeOptions::default()
                 };
-                let role =
-                    LicensingRole::new(Arc::new(Cluster::open(store, &secret, options).await?))?;
-                start(move |metrics| Ok(licensing_router(role, metrics))).await
+                Ok::<_, Box<dyn Error + Send + Sync>>(LicensingRole::new(Arc::new(
+                    Cluster::open(store, &secret, options).await?,
+                ))?)
             })?;
-            nodes.push((runtime, server));
+            let node = if args.in_process {
+                Node::Called(use_license_call(
+                    Arc::new(role),
+                    &self.reader_token,
+                    &body.publishing_license_pem,
+                    &grantee_key,
+                ))
+            } else {
+                Node::Served(
+                    runtime.block_on(start(move |metrics| Ok(licensing_router(role, metrics))))?,
+                )
+            };
+            nodes.push((runtime, node));
         }
-        let urls: Vec<String> = nodes.iter().map(|(_, server)| server.url()).collect();
+        let urls: Vec<String> = nodes
+            .iter()
+            .filter_map(|(_, node)| match node {
+                Node::Served(server) => Some(server.url()),
+                Node::Called(_) => None,
+            })
+            .collect();
+        let target = if args.in_process {
+            Target::InProcess {
+                nodes: nodes
+                    .iter()
+                    .filter_map(|(runtime, node)| match node {
+                        Node::Called(call) => Some((runtime.handle().clone(), call.clone())),
+                        Node::Served(_) => None,
+                    })
+                    .collect(),
+            }
+        } else {
+            Target::Http {
+                urls: &urls,
+                token: &self.reader_token,
+                path: "/licensing/uselicense",
+                body: &self.use_license_body,
+            }
+        };
         let phase = measure::drive(&Load {
-            urls: &urls,
-            token: &self.reader_token,
-            path: "/licensing/uselicense",
-            body: &self.use_license_body,
+            target,
             key: self.licensing_key.as_ref(),
             raw_threads: server_threads * args.nodes,
             pace: pace(args),
@@ -404,8 +456,10 @@ impl World {
             println!("use licenses: all {total} returned are recorded; a sample verifies");
             Ok::<_, Box<dyn Error + Send + Sync>>(())
         })?;
-        for (runtime, server) in nodes {
-            runtime.block_on(server.shutdown());
+        for (runtime, node) in nodes {
+            if let Node::Served(server) = node {
+                runtime.block_on(server.shutdown());
+            }
         }
         Ok(phase)
     }
@@ -414,23 +468,45 @@ impl World {
         let server_runtime = runtime("rms-root", server_threads)?;
         let root_db = self.dir.path().join("root.db");
         let secret = self.root_secret.clone();
-        let server = server_runtime.block_on(async move {
+        let root = server_runtime.block_on(async move {
             let store = Store::open_sqlite(&root_db).await?;
-            let root = RootRole::new(Arc::new(
+            Ok::<_, Box<dyn Error + Send + Sync>>(RootRole::new(Arc::new(
                 Cluster::open(store, &secret, NodeOptions::default()).await?,
-            ))?;
-            start(move |metrics| Ok(root_router(root, metrics))).await
+            ))?)
         })?;
+        let node = if args.in_process {
+            Node::Called(sub_enroll_call(
+                root,
+                &self.admin_token,
+                &self.enrollment_request_pem,
+            ))
+        } else {
+            Node::Served(
+                server_runtime.block_on(start(move |metrics| Ok(root_router(root, metrics))))?,
+            )
+        };
         let body = serde_json::to_vec(&SubEnrollBody {
             request_pem: self.enrollment_request_pem.clone(),
         })?;
+        let urls = match &node {
+            Node::Served(server) => vec![server.url()],
+            Node::Called(_) => Vec::new(),
+        };
+        let target = match &node {
+            Node::Called(call) => Target::InProcess {
+                nodes: vec![(server_runtime.handle().clone(), call.clone())],
+            },
+            Node::Served(_) => Target::Http {
+                urls: &urls,
+                token: &self.admin_token,
+                path: "/certification/subenroll",
+                body: &body,
+            },
+        };
         let before =
             runtime("loadgen-check", 1)?.block_on(self.root_store.count_issued(IssuedKind::Slc))?;
         let phase = measure::drive(&Load {
-            urls: &[server.url()],
-            token: &self.admin_token,
-            path: "/certification/subenroll",
-            body: &body,
+            target,
             key: self.root_key.as_ref(),
             raw_threads: server_threads,
             pace: pace(args),
@@ -449,7 +525,9 @@ impl World {
             "sub-enrollments: all {} answered are recorded",
             phase.all_successes
         );
-        server_runtime.block_on(server.shutdown());
+        if let Node::Served(server) = node {
+            server_runtime.block_on(server.shutdown());
+        }
         Ok(phase)
     }
 

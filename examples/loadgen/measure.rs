@@ -7,6 +7,8 @@
 //! apart, so that a machine whose speed drifts (shared cores, frequency scaling) moves both
 //! alike, and the spread of the per-round ratios shows how steady the machine was.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -30,18 +32,39 @@ pub(crate) struct Pace {
     pub(crate) warmup: Duration,
 }
 
+/// One request of a client (over HTTP or in process), as a future that says whether it was
+/// granted.
+pub(crate) type Call = Arc<
+    dyn Fn() -> Pin<Box<dyn Future<Output = std::result::Result<(), String>> + Send>> + Send + Sync,
+>;
+
+/// Whom the clients ask.
+pub(crate) enum Target<'a> {
+    /// The servers over HTTP, each client on a keep-alive connection of its own.
+    Http {
+        /// Server URLs; the clients are spread over them round robin.
+        urls: &'a [String],
+        /// Bearer token of every client.
+        token: &'a str,
+        /// Path posted to.
+        path: &'a str,
+        /// JSON body posted.
+        body: &'a [u8],
+    },
+    /// The roles themselves, called on the runtimes the servers would run on (no HTTP, no
+    /// JSON, no client runtime): what the service layer alone can issue.
+    InProcess {
+        /// The nodes' runtimes and their call; the clients are spread over them round robin.
+        nodes: Vec<(tokio::runtime::Handle, Call)>,
+    },
+}
+
 /// What drives a phase: the clients, their request, and the key of the raw rate.
 pub(crate) struct Load<'a> {
     /// How hard and how long.
     pub(crate) pace: Pace,
-    /// Server URLs; the clients are spread over them round robin.
-    pub(crate) urls: &'a [String],
-    /// Bearer token of every client.
-    pub(crate) token: &'a str,
-    /// Path posted to.
-    pub(crate) path: &'a str,
-    /// JSON body posted.
-    pub(crate) body: &'a [u8],
+    /// Whom the clients ask, and what.
+    pub(crate) target: Target<'a>,
     /// The servers' signing key, for the raw rate.
     pub(crate) key: &'a dyn PrivateKey,
     /// Threads of the raw rate: as many as the servers have in all.
@@ -175,21 +198,28 @@ pub(crate) fn drive(load: &Load<'_>) -> Result<Phase> {
     runtime.block_on(async {
         let mut tasks = Vec::new();
         for index in 0..pace.clients {
-            let url = &load.urls[index % load.urls.len()];
-            let client = Client::new(
-                url,
-                ClientOptions {
-                    token: Some(load.token.to_owned()),
-                    ..ClientOptions::default()
-                },
-            )?;
-            tasks.push(tokio::spawn(client_loop(
-                client,
-                load.path.to_owned(),
-                load.body.to_vec(),
-                gate_rx.clone(),
-                shared.clone(),
-            )));
+            let (runtime, call) = match &load.target {
+                Target::Http {
+                    urls,
+                    token,
+                    path,
+                    body,
+                } => {
+                    let client = Client::new(
+                        &urls[index % urls.len()],
+                        ClientOptions {
+                            token: Some((*token).to_owned()),
+                            ..ClientOptions::default()
+                        },
+                    )?;
+                    (
+                        tokio::runtime::Handle::current(),
+                        http_call(client, path, body),
+                    )
+                }
+                Target::InProcess { nodes } => nodes[index % nodes.len()].clone(),
+            };
+            tasks.push(runtime.spawn(client_loop(call, gate_rx.clone(), shared.clone())));
         }
         let mut rounds = Vec::new();
         for round in 0..pace.rounds.max(1) {
@@ -237,15 +267,26 @@ pub(crate) fn drive(load: &Load<'_>) -> Result<Phase> {
     })
 }
 
-/// One client: posts `body` again and again while the gate says run; returns the latencies of
-/// its counted answers.
-async fn client_loop(
-    client: Client,
-    path: String,
-    body: Vec<u8>,
-    mut gate: watch::Receiver<Gate>,
-    shared: Arc<Shared>,
-) -> Vec<u64> {
+/// A client's request over HTTP: posts `body` to `path`.
+fn http_call(client: Client, path: &str, body: &[u8]) -> Call {
+    // Shared, not cloned per request, so that the only copy a request makes is the body it
+    // sends.
+    let (client, path, body) = (Arc::new(client), Arc::<str>::from(path), body.to_vec());
+    Arc::new(move || {
+        let (client, path, body) = (client.clone(), path.clone(), body.clone());
+        Box::pin(async move {
+            client
+                .send(Method::POST, &path, Some(body))
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
+    })
+}
+
+/// One client: makes its call again and again while the gate says run; returns the latencies
+/// of its counted answers.
+async fn client_loop(call: Call, mut gate: watch::Receiver<Gate>, shared: Arc<Shared>) -> Vec<u64> {
     let mut latencies = Vec::new();
     loop {
         match gate.wait_for(|g| *g != Gate::Pause).await.map(|g| *g) {
@@ -254,7 +295,7 @@ async fn client_loop(
         }
         let in_flight = InFlight::new(&shared.in_flight);
         let sent = Instant::now();
-        let outcome = client.send(Method::POST, &path, Some(body.clone())).await;
+        let outcome = call().await;
         match outcome {
             Ok(_) => {
                 if shared.counting.load(Ordering::SeqCst) {
