@@ -7,12 +7,48 @@ use rms::cert::spki::SubjectPublicKeyInfoOwned;
 use rms::roles::{LicensingRole, RequestContext, RootRole};
 use rms::transport::RunningServer;
 
-use crate::measure::Call;
+use crate::measure::{Call, Target};
 
 /// A node of a phase: served over HTTP, or called in process (`--in-process`).
 pub(crate) enum Node {
     Served(RunningServer),
     Called(Call),
+}
+
+/// What the clients of a phase ask: the nodes' servers over HTTP (`token`, `path` and `body`
+/// are the request), or the nodes' calls on their runtimes.
+pub(crate) fn target<'a>(
+    nodes: &[(tokio::runtime::Runtime, Node)],
+    token: &'a str,
+    path: &'a str,
+    body: &'a [u8],
+) -> Target<'a> {
+    let (mut urls, mut called) = (Vec::new(), Vec::new());
+    for (runtime, node) in nodes {
+        match node {
+            Node::Served(server) => urls.push(server.url()),
+            Node::Called(call) => called.push((runtime.handle().clone(), call.clone())),
+        }
+    }
+    if called.is_empty() {
+        Target::Http {
+            urls,
+            token,
+            path,
+            body,
+        }
+    } else {
+        Target::InProcess { nodes: called }
+    }
+}
+
+/// Stops the nodes' servers, each on its runtime.
+pub(crate) fn shut_down(nodes: Vec<(tokio::runtime::Runtime, Node)>) {
+    for (runtime, node) in nodes {
+        if let Node::Served(server) = node {
+            runtime.block_on(server.shutdown());
+        }
+    }
 }
 
 /// A use license for the reader, asked of the role itself.

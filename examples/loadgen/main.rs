@@ -25,7 +25,7 @@ mod calls;
 mod measure;
 
 use calls::{Node, sub_enroll_call, use_license_call};
-use measure::{Load, Pace, Phase, Target};
+use measure::{Load, Pace, Phase};
 
 use std::error::Error;
 use std::process::ExitCode;
@@ -401,31 +401,12 @@ impl World {
             };
             nodes.push((runtime, node));
         }
-        let urls: Vec<String> = nodes
-            .iter()
-            .filter_map(|(_, node)| match node {
-                Node::Served(server) => Some(server.url()),
-                Node::Called(_) => None,
-            })
-            .collect();
-        let target = if args.in_process {
-            Target::InProcess {
-                nodes: nodes
-                    .iter()
-                    .filter_map(|(runtime, node)| match node {
-                        Node::Called(call) => Some((runtime.handle().clone(), call.clone())),
-                        Node::Served(_) => None,
-                    })
-                    .collect(),
-            }
-        } else {
-            Target::Http {
-                urls: &urls,
-                token: &self.reader_token,
-                path: "/licensing/uselicense",
-                body: &self.use_license_body,
-            }
-        };
+        let target = calls::target(
+            &nodes,
+            &self.reader_token,
+            "/licensing/uselicense",
+            &self.use_license_body,
+        );
         let phase = measure::drive(&Load {
             target,
             key: self.licensing_key.as_ref(),
@@ -456,11 +437,7 @@ impl World {
             println!("use licenses: all {total} returned are recorded; a sample verifies");
             Ok::<_, Box<dyn Error + Send + Sync>>(())
         })?;
-        for (runtime, node) in nodes {
-            if let Node::Served(server) = node {
-                runtime.block_on(server.shutdown());
-            }
-        }
+        calls::shut_down(nodes);
         Ok(phase)
     }
 
@@ -488,21 +465,8 @@ impl World {
         let body = serde_json::to_vec(&SubEnrollBody {
             request_pem: self.enrollment_request_pem.clone(),
         })?;
-        let urls = match &node {
-            Node::Served(server) => vec![server.url()],
-            Node::Called(_) => Vec::new(),
-        };
-        let target = match &node {
-            Node::Called(call) => Target::InProcess {
-                nodes: vec![(server_runtime.handle().clone(), call.clone())],
-            },
-            Node::Served(_) => Target::Http {
-                urls: &urls,
-                token: &self.admin_token,
-                path: "/certification/subenroll",
-                body: &body,
-            },
-        };
+        let nodes = vec![(server_runtime, node)];
+        let target = calls::target(&nodes, &self.admin_token, "/certification/subenroll", &body);
         let before =
             runtime("loadgen-check", 1)?.block_on(self.root_store.count_issued(IssuedKind::Slc))?;
         let phase = measure::drive(&Load {
@@ -525,9 +489,7 @@ impl World {
             "sub-enrollments: all {} answered are recorded",
             phase.all_successes
         );
-        if let Node::Served(server) = node {
-            server_runtime.block_on(server.shutdown());
-        }
+        calls::shut_down(nodes);
         Ok(phase)
     }
 

@@ -43,7 +43,7 @@ pub(crate) enum Target<'a> {
     /// The servers over HTTP, each client on a keep-alive connection of its own.
     Http {
         /// Server URLs; the clients are spread over them round robin.
-        urls: &'a [String],
+        urls: Vec<String>,
         /// Bearer token of every client.
         token: &'a str,
         /// Path posted to.
