@@ -1,8 +1,9 @@
 //! # rms-cli: what the `rms-root`, `rms-licensing` and `rms-client` commands share
 //!
-//! Argument types, the data directory's layout, logging, and the administration subcommands
-//! that root and licensing servers both have. The commands themselves are in `src/bin/`; all
-//! the logic is in the libraries (`rms-roles`, `rms-transport`, ...).
+//! Argument types, the data directory's layout, logging, the administration subcommands that
+//! root and licensing servers both have, and how the commands present their results (`offline`
+//! for `rms-client verify` and `inspect`). The commands' arguments are in `src/bin/`; all the
+//! logic is in the libraries (`rms-roles`, `rms-transport`, ...).
 //!
 //! ```
 //! let dir = rms_cli::DataDir::new("/nonexistent/rms".into());
@@ -35,6 +36,7 @@ pub mod content_commands;
 pub mod help;
 mod join;
 pub mod licensing_commands;
+pub mod offline;
 pub mod principal_commands;
 mod remote;
 mod reports;
