@@ -123,3 +123,34 @@ pub(crate) fn read_pin(source: &PinSource) -> Result<AuthPin, KeyError> {
     }
     Ok(AuthPin::new(pin.into()))
 }
+
+/// What a module error means for the caller.
+pub(crate) fn module_error(uri: &Pkcs11Uri, operation: &'static str, err: &CkError) -> KeyError {
+    let token = || uri.token().to_owned();
+    match rv(err) {
+        Some(RvError::PinIncorrect | RvError::PinLenRange | RvError::PinInvalid) => {
+            KeyError::WrongPin { token: token() }
+        }
+        Some(RvError::PinLocked) => KeyError::PinLocked { token: token() },
+        Some(
+            RvError::EncryptedDataInvalid
+            | RvError::EncryptedDataLenRange
+            | RvError::DataInvalid
+            | RvError::DataLenRange,
+        ) if operation == "decrypt" => KeyError::Decryption,
+        Some(RvError::KeyTypeInconsistent | RvError::KeyFunctionNotPermitted) => {
+            KeyError::WrongKeyType {
+                uri: uri.key_name(),
+                reason: format!("the token refuses to {operation} with it ({})", short(err)),
+            }
+        }
+        _ if is_session_lost(err) => KeyError::TokenUnavailable {
+            token: token(),
+            reason: short(err),
+        },
+        _ => KeyError::Pkcs11 {
+            operation,
+            reason: short(err),
+        },
+    }
+}
