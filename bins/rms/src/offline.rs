@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rms_roles::cert::{LicenseBody, RsaSigner, SignedLicense};
+use rms_roles::cert::{Grant, LicenseBody, RsaSigner, SignedLicense};
 use rms_roles::chain::Cert;
 use rms_roles::client::Authority;
 use sha2::{Digest, Sha256};
@@ -91,6 +91,19 @@ pub fn verify(
     Ok(())
 }
 
+/// A publishing license's grant as the commands print it, indented under its license.
+pub fn grant_line(grant: &Grant) -> String {
+    let until = grant
+        .expires()
+        .map(time_text)
+        .unwrap_or_else(|| "the license's end".into());
+    format!(
+        "  grants {} to {:?} until {until}",
+        grant.rights(),
+        grant.principal()
+    )
+}
+
 /// Prints what `license` grants, to whom, and for how long.
 fn describe_license(license: &SignedLicense) -> CliResult {
     let validity = license.validity();
@@ -108,15 +121,7 @@ fn describe_license(license: &SignedLicense) -> CliResult {
                 time_text(validity.not_after())
             );
             for grant in pl.grants() {
-                let until = grant
-                    .expires()
-                    .map(time_text)
-                    .unwrap_or_else(|| "the license's end".into());
-                outln!(
-                    "  grants {} to {:?} until {until}",
-                    grant.rights(),
-                    grant.principal()
-                );
+                outln!("{}", grant_line(grant));
             }
         }
         LicenseBody::Use(ul) => {
@@ -201,4 +206,29 @@ pub fn inspect(text: &str) -> CliResult {
         return Err("not one of our PEM artifacts (certificate, request, license, key)".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rms_roles::cert::{Grant, UsageRights};
+    use time::macros::datetime;
+
+    use super::grant_line;
+
+    #[test]
+    fn a_grant_line_names_the_rights_the_principal_and_the_end()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let rights = UsageRights::from_names(&["view", "print"])?;
+        let open_ended = Grant::new("alice", rights)?;
+        assert_eq!(
+            grant_line(&open_ended),
+            format!("  grants {rights} to \"alice\" until the license's end")
+        );
+        let ending = open_ended.with_expiry(datetime!(2027-03-01 12:00 UTC));
+        assert_eq!(
+            grant_line(&ending),
+            format!("  grants {rights} to \"alice\" until 2027-03-01T12:00:00Z")
+        );
+        Ok(())
+    }
 }

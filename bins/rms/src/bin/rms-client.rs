@@ -355,15 +355,7 @@ async fn execute(command: Command) -> CliResult {
                 time_text(info.expires)
             );
             for grant in &info.grants {
-                let until = grant
-                    .expires()
-                    .map(time_text)
-                    .unwrap_or_else(|| "the license's end".into());
-                println!(
-                    "  grants {} to {:?} until {until}",
-                    grant.rights(),
-                    grant.principal()
-                );
+                println!("{}", offline::grant_line(grant));
             }
             println!(
                 "{} bytes protected (not verified: open verifies)",
