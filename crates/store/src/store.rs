@@ -124,6 +124,16 @@ impl Store {
                         // for the issuance table's and its indexes' hot pages: inserts read
                         // pages back from the file and spill dirty ones before the commit.
                         conn.execute("PRAGMA cache_size = -16384").await?;
+                        // A multi-row insert inside a transaction keeps a statement journal (the
+                        // pages it changed, to undo it alone if it fails). Past 64 KiB, four of
+                        // our 16 KiB pages, SQLite spills that journal into a new temporary file,
+                        // created, written and unlinked by every batch of records (20 to 30 %
+                        // more records per second in memory: docs/performance.md). In memory it
+                        // is bounded by what one batch changes (MAX_BATCH records). The other
+                        // temporary storage this moves into memory, sorting for an ORDER BY
+                        // without an index, holds the rows of a listing whose LIMIT its caller
+                        // sets, and which it returns in full anyway; nothing here runs VACUUM.
+                        conn.execute("PRAGMA temp_store = MEMORY").await?;
                     }
                     Ok(())
                 })
