@@ -12,8 +12,8 @@ use rms_cert::{
     SignedLicense,
 };
 use rms_store::{
-    ClusterRole, ContentRevocationRecord, IssuedFilter, IssuedKind, NewAuditEntry, Outcome,
-    StoreError, SuperUsers, UseLicenseRevocationRecord,
+    ClusterRole, ContentRevocationRecord, IssuedKind, NewAuditEntry, Outcome, StoreError,
+    SuperUsers, UseLicenseRevocationRecord,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -149,19 +149,16 @@ impl Admin {
         let now = OffsetDateTime::now_utc();
         RevokedUseLicense::new(parsed.clone(), now, reason).map_err(invalid_revocation)?;
         let serial = parsed.to_string();
-        let issued = self
+        let record = self
             .store()
-            .issued(&IssuedFilter {
-                kind: Some(IssuedKind::UseLicense),
-                serial: Some(serial.clone()),
-                ..IssuedFilter::default()
-            })
-            .await?;
-        let record = issued.first().ok_or_else(|| {
-            RoleError::NotFound(format!(
-                "this licensing cluster has no record of a use license with serial {serial}"
-            ))
-        })?;
+            .issued_by_cluster(&serial)
+            .await?
+            .filter(|record| record.kind == IssuedKind::UseLicense)
+            .ok_or_else(|| {
+                RoleError::NotFound(format!(
+                    "this licensing cluster has no record of a use license with serial {serial}"
+                ))
+            })?;
         let license = SignedLicense::from_der(&record.der).map_err(|e| {
             RoleError::Internal(format!(
                 "the stored use license {serial} does not decode: {}",

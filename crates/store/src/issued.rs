@@ -212,6 +212,24 @@ impl Store {
         rows.iter().map(issued_from_row).collect()
     }
 
+    /// The item with `serial` that one of this cluster's SLCs (the current one or any held
+    /// before) issued, if recorded: a lookup in the primary key per SLC, however many items are
+    /// recorded, where [`Store::issued`] with a serial alone reads the whole table.
+    pub async fn issued_by_cluster(
+        &self,
+        serial: &str,
+    ) -> Result<Option<IssuedRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT issuer_serial, serial, kind, subject, not_before, not_after, requester,
+                    issued_by, issued_at, der
+             FROM issued WHERE serial = $1 AND issuer_serial IN (SELECT serial FROM slcs)",
+        )
+        .bind(serial)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(issued_from_row).transpose()
+    }
+
     /// Deletes the records of items whose validity ended before `expired_before`, recording
     /// how many in the audit log, in one transaction. Returns how many were deleted. (Choosing
     /// a cutoff well before now, so that nothing still valid or recently expired goes, is the

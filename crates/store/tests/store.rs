@@ -351,6 +351,53 @@ async fn issued_items_can_be_filtered() {
 }
 
 #[tokio::test]
+async fn items_are_found_by_serial_among_those_the_clusters_slcs_issued() {
+    for t in common::all().await {
+        let s = &t.store;
+        s.create_cluster(&identity(), &slc("aa", datetime!(2026-11-25 10:00 UTC)))
+            .await
+            .unwrap();
+        s.install_slc(&slc("bb", datetime!(2027-11-01 10:00 UTC)))
+            .await
+            .unwrap();
+        let by = |issuer: &str, serial: &str| IssuedRecord {
+            issuer_serial: issuer.into(),
+            ..issued(serial)
+        };
+        for record in [by("aa", "01"), by("bb", "02"), by("cc", "03")] {
+            s.record_issued(&record, &audit("issue use-license"))
+                .await
+                .unwrap();
+        }
+        // Issued by the first SLC, by the current one, and by an SLC the cluster never held.
+        assert_eq!(
+            s.issued_by_cluster("01").await.unwrap(),
+            Some(by("aa", "01")),
+            "{}",
+            t.label
+        );
+        assert_eq!(
+            s.issued_by_cluster("02").await.unwrap(),
+            Some(by("bb", "02")),
+            "{}",
+            t.label
+        );
+        assert_eq!(
+            s.issued_by_cluster("03").await.unwrap(),
+            None,
+            "{}",
+            t.label
+        );
+        assert_eq!(
+            s.issued_by_cluster("04").await.unwrap(),
+            None,
+            "{}",
+            t.label
+        );
+    }
+}
+
+#[tokio::test]
 async fn audit_log_is_append_only() {
     for t in common::all().await {
         t.store.audit(&audit("subenroll")).await.unwrap();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rms_cert::{Chain, EnrollmentRequest, Issuer, RsaSigner, ServerId, ServerIdentity, ServerRole};
 use rms_keys::PrivateKey;
-use rms_store::{ClusterRole, IssuedFilter, IssuedKind, IssuedRecord, Outcome, Store};
+use rms_store::{ClusterRole, IssuedKind, IssuedRecord, Outcome, Store};
 
 use crate::admin::{AdminCredentials, create_cluster};
 
@@ -233,17 +233,8 @@ impl RootRole {
 
     /// The SLC with `serial` this root issued, if any.
     pub(crate) async fn issued_slc(&self, serial: &str) -> Result<Option<IssuedRecord>, RoleError> {
-        let found = self
-            .cluster
-            .store()
-            .issued(&IssuedFilter {
-                kind: Some(IssuedKind::Slc),
-                serial: Some(serial.to_owned()),
-                limit: Some(1),
-                ..IssuedFilter::default()
-            })
-            .await?;
-        Ok(found.into_iter().next())
+        let found = self.cluster.store().issued_by_cluster(serial).await?;
+        Ok(found.filter(|record| record.kind == IssuedKind::Slc))
     }
 
     /// Records a refused request in the audit log, then returns the refusal.
