@@ -104,16 +104,21 @@ async fn cluster_is_created_once_with_its_slc() {
     }
 }
 
+/// A cluster created with SLC `aa` that installed SLC `bb` later (a renewal).
+async fn renewed_cluster(s: &Store) {
+    s.create_cluster(&identity(), &slc("aa", datetime!(2026-11-25 10:00 UTC)))
+        .await
+        .unwrap();
+    s.install_slc(&slc("bb", datetime!(2027-11-01 10:00 UTC)))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn newest_installed_slc_is_current() {
     for t in common::all().await {
         let s = &t.store;
-        s.create_cluster(&identity(), &slc("aa", datetime!(2026-11-25 10:00 UTC)))
-            .await
-            .unwrap();
-        s.install_slc(&slc("bb", datetime!(2027-11-01 10:00 UTC)))
-            .await
-            .unwrap();
+        renewed_cluster(s).await;
         assert_eq!(s.current_slc().await.unwrap().serial, "bb", "{}", t.label);
         assert_eq!(
             s.current_slc().await.unwrap(),
@@ -354,12 +359,7 @@ async fn issued_items_can_be_filtered() {
 async fn items_are_found_by_serial_among_those_the_clusters_slcs_issued() {
     for t in common::all().await {
         let s = &t.store;
-        s.create_cluster(&identity(), &slc("aa", datetime!(2026-11-25 10:00 UTC)))
-            .await
-            .unwrap();
-        s.install_slc(&slc("bb", datetime!(2027-11-01 10:00 UTC)))
-            .await
-            .unwrap();
+        renewed_cluster(s).await;
         let by = |issuer: &str, serial: &str| IssuedRecord {
             issuer_serial: issuer.into(),
             ..issued(serial)
