@@ -442,7 +442,6 @@ pub async fn run_admin(args: &ClusterArgs, command: AdminCommand) -> CliResult {
             let filter = IssuedFilter {
                 kind,
                 expiring_before,
-                serial: None,
                 limit: Some(limit),
             };
             let issued = admin.issued(&filter).await.map_err(err)?;

@@ -200,12 +200,11 @@ impl Store {
             "SELECT issuer_serial, serial, kind, subject, not_before, not_after, requester,
                     issued_by, issued_at, der
              FROM issued
-             WHERE ($1 = '' OR kind = $1) AND not_after <= $2 AND ($3 = '' OR serial = $3)
-             ORDER BY issued_at DESC, serial LIMIT $4",
+             WHERE ($1 = '' OR kind = $1) AND not_after <= $2
+             ORDER BY issued_at DESC, serial LIMIT $3",
         )
         .bind(filter.kind.map(IssuedKind::name).unwrap_or(""))
         .bind(filter.expiring_before.map(to_unix).unwrap_or(i64::MAX))
-        .bind(filter.serial.as_deref().unwrap_or(""))
         .bind(filter.limit.unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
@@ -214,7 +213,7 @@ impl Store {
 
     /// The item with `serial` that one of this cluster's SLCs (the current one or any held
     /// before) issued, if recorded: a lookup in the primary key per SLC, however many items are
-    /// recorded, where [`Store::issued`] with a serial alone reads the whole table.
+    /// recorded.
     pub async fn issued_by_cluster(
         &self,
         serial: &str,
@@ -362,8 +361,6 @@ pub struct IssuedFilter {
     pub kind: Option<IssuedKind>,
     /// Only items whose validity ends at or before this time.
     pub expiring_before: Option<OffsetDateTime>,
-    /// Only the item with this serial.
-    pub serial: Option<String>,
     /// At most this many.
     pub limit: Option<i64>,
 }
