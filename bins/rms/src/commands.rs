@@ -58,7 +58,7 @@ pub struct AuditArgs {
     /// At most this many entries, newest first; the output says how many more there are.
     #[arg(long, default_value_t = 100)]
     pub limit: i64,
-    /// Print JSON (for scripts): {"entries": [...], "more": N}.
+    /// Print JSON (for scripts): {"entries": [...], "more": N, "more_is_exact": true}.
     #[arg(long)]
     pub json: bool,
 }

@@ -1,7 +1,7 @@
 //! How the administration commands print what rms-roles found: text for an operator, or JSON
 //! for scripts (`--json`; times in RFC 3339).
 
-use rms_roles::store::{AuditPage, RevocationRecord, Store};
+use rms_roles::store::{AuditPage, MoreEntries, RevocationRecord, Store};
 use rms_roles::{AclView, IssuedView};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -159,7 +159,11 @@ pub(crate) fn print_audit(page: &AuditPage, json: bool) -> CliResult {
                 })
             })
             .collect();
-        return print_json(&json!({ "entries": entries, "more": page.more }));
+        return print_json(&json!({
+            "entries": entries,
+            "more": page.more.count(),
+            "more_is_exact": page.more.is_exact(),
+        }));
     }
     for e in &page.entries {
         let x = &e.entry;
@@ -175,10 +179,15 @@ pub(crate) fn print_audit(page: &AuditPage, json: bool) -> CliResult {
         );
     }
     match page.more {
-        0 => {}
-        1 => outln!("1 more entry, older: raise --limit or narrow --since/--until to see it"),
-        more => outln!(
+        MoreEntries::Exactly(0) => {}
+        MoreEntries::Exactly(1) => {
+            outln!("1 more entry, older: raise --limit or narrow --since/--until to see it");
+        }
+        MoreEntries::Exactly(more) => outln!(
             "{more} more entries, older: raise --limit or narrow --since/--until to see them"
+        ),
+        MoreEntries::AtLeast(more) => outln!(
+            "at least {more} more entries, older: raise --limit or narrow --since/--until to see them"
         ),
     }
     Ok(())

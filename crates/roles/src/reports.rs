@@ -132,6 +132,7 @@ impl AuditQuery {
             service: self.service.as_deref().map(audited_service).transpose()?,
             outcome: self.decision.as_deref().map(parse_decision).transpose()?,
             limit: self.limit,
+            ..AuditFilter::default()
         })
     }
 }

@@ -37,7 +37,13 @@ impl Store {
     }
 
     /// The newest audit entries that `filter` selects, newest first, at most `filter.limit`,
-    /// and how many more it selects beyond those.
+    /// and how many more it selects beyond those, counted up to `filter.count_limit`.
+    ///
+    /// Both reads walk the log from its newest entry and stop once they have what they need, so
+    /// a page costs the same on a log of a thousand entries and of a billion (an exact count of
+    /// everything older would read the whole log: every issuance writes an entry). A filter that
+    /// few entries match still reads back until it has found them: the log has no index but its
+    /// order, since any other would cost every issuance.
     pub async fn audit_page(&self, filter: &AuditFilter) -> Result<AuditPage, StoreError> {
         let mut conditions = vec!["at >= $1".to_owned(), "at <= $2".to_owned()];
         let mut texts = Vec::new();
@@ -55,16 +61,12 @@ impl Store {
         let since = filter.since.map(to_unix).unwrap_or(i64::MIN);
         let until = filter.until.map(to_unix).unwrap_or(i64::MAX);
         let limit = filter.limit.max(0);
-        // One read transaction, so that the count and the page agree.
+        // One more than the bound, to tell "exactly the bound" from "beyond it".
+        let count_limit = i64::try_from(filter.count_limit)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1);
+        // One read transaction, so that the page and the count agree.
         let mut tx = self.pool.begin().await?;
-        let count_sql = format!("SELECT COUNT(*) FROM audit WHERE {condition}");
-        let mut count = sqlx::query_scalar(AssertSqlSafe(count_sql))
-            .bind(since)
-            .bind(until);
-        for text in &texts {
-            count = count.bind(text.clone());
-        }
-        let total: i64 = count.fetch_one(&mut *tx).await?;
         let page_sql = format!(
             "SELECT id, at, principal, service, action, outcome, reason, node, peer, request_id
              FROM audit WHERE {condition} ORDER BY id DESC LIMIT ${}",
@@ -75,16 +77,35 @@ impl Store {
             page = page.bind(text.clone());
         }
         let rows = page.bind(limit).fetch_all(&mut *tx).await?;
+        // The entries past the page: the same walk, skipping the page's entries.
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM audit WHERE {condition}
+                                   ORDER BY id DESC LIMIT ${} OFFSET ${}) AS older",
+            texts.len() + 3,
+            texts.len() + 4
+        );
+        let mut count = sqlx::query_scalar(AssertSqlSafe(count_sql))
+            .bind(since)
+            .bind(until);
+        for text in &texts {
+            count = count.bind(text.clone());
+        }
+        let older: i64 = count
+            .bind(count_limit)
+            .bind(limit)
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
         let entries = rows
             .iter()
             .map(audit_entry)
             .collect::<Result<Vec<_>, _>>()?;
-        #[allow(
-            clippy::cast_possible_wrap,
-            reason = "a Vec holds at most isize::MAX entries, which fits in an i64"
-        )]
-        let more = (total - entries.len() as i64).max(0);
+        let older = u64::try_from(older).unwrap_or(0);
+        let more = if older > filter.count_limit {
+            MoreEntries::AtLeast(filter.count_limit)
+        } else {
+            MoreEntries::Exactly(older)
+        };
         Ok(AuditPage { entries, more })
     }
 }
@@ -121,6 +142,14 @@ pub struct AuditFilter {
     pub outcome: Option<Outcome>,
     /// At most this many entries.
     pub limit: i64,
+    /// Count the entries beyond the page up to this many, and say "at least this many" past
+    /// it: what bounds the read of a long log.
+    pub count_limit: u64,
+}
+
+impl AuditFilter {
+    /// How far past a page the entries left are counted unless a filter says otherwise.
+    pub const DEFAULT_COUNT_LIMIT: u64 = 10_000;
 }
 
 impl Default for AuditFilter {
@@ -132,6 +161,7 @@ impl Default for AuditFilter {
             service: None,
             outcome: None,
             limit: 100,
+            count_limit: AuditFilter::DEFAULT_COUNT_LIMIT,
         }
     }
 }
@@ -142,5 +172,30 @@ pub struct AuditPage {
     /// The entries, newest first.
     pub entries: Vec<AuditEntry>,
     /// How many more entries the filter selects, older than these.
-    pub more: i64,
+    pub more: MoreEntries,
+}
+
+/// How many entries a filter selects beyond a page, counted no further than a bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoreEntries {
+    /// Exactly this many (none: the page holds every entry the filter selects).
+    Exactly(u64),
+    /// This many or more: the count stopped at the filter's bound.
+    AtLeast(u64),
+}
+
+impl MoreEntries {
+    /// The count: exact, or the bound it stopped at.
+    #[must_use]
+    pub const fn count(self) -> u64 {
+        match self {
+            MoreEntries::Exactly(count) | MoreEntries::AtLeast(count) => count,
+        }
+    }
+
+    /// Whether the count is exact.
+    #[must_use]
+    pub const fn is_exact(self) -> bool {
+        matches!(self, MoreEntries::Exactly(_))
+    }
 }

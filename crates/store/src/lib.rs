@@ -27,7 +27,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub use crate::audit::{AuditFilter, AuditPage};
+pub use crate::audit::{AuditFilter, AuditPage, MoreEntries};
 pub use crate::error::StoreError;
 pub use crate::issued::IssuedFilter;
 pub use crate::postgres::{create_postgres_schema, drop_postgres_schema, postgres_schema_url};

@@ -426,6 +426,86 @@ async fn audit_log_is_append_only() {
 }
 
 #[tokio::test]
+async fn audit_pages_are_newest_first_and_count_what_is_left_up_to_a_bound() {
+    for t in common::all().await {
+        // Seven entries, alternating between two principals, the last three denied.
+        for i in 0..7 {
+            let entry = NewAuditEntry {
+                principal: if i % 2 == 0 { "alice" } else { "bob" }.into(),
+                outcome: if i >= 4 {
+                    Outcome::Denied
+                } else {
+                    Outcome::Allowed
+                },
+                ..audit(&format!("action {i}"))
+            };
+            t.store.audit(&entry).await.unwrap();
+        }
+        let page = |filter: AuditFilter| {
+            let store = t.store.clone();
+            async move { store.audit_page(&filter).await.unwrap() }
+        };
+        let actions = |page: &AuditPage| -> Vec<String> {
+            page.entries
+                .iter()
+                .map(|e| e.entry.action.clone())
+                .collect()
+        };
+
+        let all = page(AuditFilter::default()).await;
+        assert_eq!(all.entries.len(), 7, "{}", t.label);
+        assert_eq!(all.more, MoreEntries::Exactly(0), "{}", t.label);
+        assert!(all.entries.windows(2).all(|w| w[0].id > w[1].id));
+
+        let newest = page(AuditFilter {
+            limit: 2,
+            ..AuditFilter::default()
+        })
+        .await;
+        assert_eq!(actions(&newest), ["action 6", "action 5"], "{}", t.label);
+        assert_eq!(newest.more, MoreEntries::Exactly(5), "{}", t.label);
+
+        // The count stops at its bound, and says so; at the bound exactly it is still exact.
+        let bounded = |count_limit| AuditFilter {
+            limit: 2,
+            count_limit,
+            ..AuditFilter::default()
+        };
+        assert_eq!(page(bounded(3)).await.more, MoreEntries::AtLeast(3));
+        assert_eq!(page(bounded(5)).await.more, MoreEntries::Exactly(5));
+        assert_eq!(page(bounded(0)).await.more, MoreEntries::AtLeast(0));
+        assert_eq!(actions(&page(bounded(0)).await), ["action 6", "action 5"]);
+
+        // Filters apply to the page and to the count alike.
+        let alice_denied = page(AuditFilter {
+            principal: Some("alice".into()),
+            outcome: Some(Outcome::Denied),
+            limit: 1,
+            ..AuditFilter::default()
+        })
+        .await;
+        assert_eq!(actions(&alice_denied), ["action 6"], "{}", t.label);
+        assert_eq!(alice_denied.more, MoreEntries::Exactly(1), "{}", t.label);
+        let bob = page(AuditFilter {
+            principal: Some("bob".into()),
+            count_limit: 1,
+            limit: 1,
+            ..AuditFilter::default()
+        })
+        .await;
+        assert_eq!(actions(&bob), ["action 5"], "{}", t.label);
+        assert_eq!(bob.more, MoreEntries::AtLeast(1), "{}", t.label);
+        let nobody = page(AuditFilter {
+            principal: Some("mallory".into()),
+            ..AuditFilter::default()
+        })
+        .await;
+        assert!(nobody.entries.is_empty());
+        assert_eq!(nobody.more, MoreEntries::Exactly(0), "{}", t.label);
+    }
+}
+
+#[tokio::test]
 async fn heartbeats_list_recent_nodes() {
     for t in common::all().await {
         let s = &t.store;

@@ -85,6 +85,7 @@ fn audit_is_newest_first_filtered_and_says_how_many_more() {
     let entries = all["entries"].as_array().unwrap();
     assert!(entries.len() >= 4, "{all}");
     assert_eq!(all["more"], 0);
+    assert_eq!(all["more_is_exact"], true, "{all}");
     let ids: Vec<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
     for entry in entries {
