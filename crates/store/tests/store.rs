@@ -348,6 +348,87 @@ async fn issued_items_can_be_filtered() {
 }
 
 #[tokio::test]
+async fn issued_items_are_listed_newest_first_whatever_order_they_were_recorded_in() {
+    for t in common::all().await {
+        let s = &t.store;
+        // Recorded out of order; "0c" and "0d" in the same second.
+        let at = datetime!(2026-11-25 10:00 UTC);
+        for (serial, seconds, kind, years) in [
+            ("0b", 20, IssuedKind::UseLicense, 7),
+            ("0a", 10, IssuedKind::Slc, 1),
+            ("0d", 30, IssuedKind::UseLicense, 7),
+            ("0c", 30, IssuedKind::Slc, 1),
+            ("09", 40, IssuedKind::UseLicense, 7),
+        ] {
+            let record = IssuedRecord {
+                kind,
+                issued_at: at + Duration::seconds(seconds),
+                not_after: at + Duration::days(365 * years),
+                ..issued(serial)
+            };
+            s.record_issued(&record, &audit("issue")).await.unwrap();
+        }
+        let serials = |filter: IssuedFilter| async move {
+            s.issued(&filter)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.serial)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            serials(IssuedFilter::default()).await,
+            ["09", "0d", "0c", "0b", "0a"],
+            "{}",
+            t.label
+        );
+        assert_eq!(
+            serials(IssuedFilter {
+                limit: Some(2),
+                ..Default::default()
+            })
+            .await,
+            ["09", "0d"],
+            "{}",
+            t.label
+        );
+        assert_eq!(
+            serials(IssuedFilter {
+                kind: Some(IssuedKind::UseLicense),
+                limit: Some(2),
+                ..Default::default()
+            })
+            .await,
+            ["09", "0d"],
+            "{}",
+            t.label
+        );
+        // Through the expiry index: the SLCs, which expire within two years, newest first.
+        assert_eq!(
+            serials(IssuedFilter {
+                expiring_before: Some(at + Duration::days(730)),
+                ..Default::default()
+            })
+            .await,
+            ["0c", "0a"],
+            "{}",
+            t.label
+        );
+        assert_eq!(
+            serials(IssuedFilter {
+                kind: Some(IssuedKind::UseLicense),
+                expiring_before: Some(at + Duration::days(730)),
+                ..Default::default()
+            })
+            .await,
+            Vec::<String>::new(),
+            "{}",
+            t.label
+        );
+    }
+}
+
+#[tokio::test]
 async fn items_are_found_by_serial_among_those_the_clusters_slcs_issued() {
     for t in common::all().await {
         let s = &t.store;
