@@ -368,63 +368,52 @@ async fn issued_items_are_listed_newest_first_whatever_order_they_were_recorded_
             };
             s.record_issued(&record, &audit("issue")).await.unwrap();
         }
-        let serials = |filter: IssuedFilter| async move {
-            s.issued(&filter)
+        let two_years = Some(at + Duration::days(730));
+        let use_licenses = Some(IssuedKind::UseLicense);
+        let cases: [(IssuedFilter, &[&str]); 5] = [
+            (IssuedFilter::default(), &["09", "0d", "0c", "0b", "0a"]),
+            (
+                IssuedFilter {
+                    limit: Some(2),
+                    ..Default::default()
+                },
+                &["09", "0d"],
+            ),
+            (
+                IssuedFilter {
+                    kind: use_licenses,
+                    limit: Some(2),
+                    ..Default::default()
+                },
+                &["09", "0d"],
+            ),
+            // Through the expiry index: the SLCs, which expire within two years, newest first.
+            (
+                IssuedFilter {
+                    expiring_before: two_years,
+                    ..Default::default()
+                },
+                &["0c", "0a"],
+            ),
+            (
+                IssuedFilter {
+                    kind: use_licenses,
+                    expiring_before: two_years,
+                    ..Default::default()
+                },
+                &[],
+            ),
+        ];
+        for (filter, expected) in cases {
+            let serials: Vec<String> = s
+                .issued(&filter)
                 .await
                 .unwrap()
                 .into_iter()
                 .map(|r| r.serial)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            serials(IssuedFilter::default()).await,
-            ["09", "0d", "0c", "0b", "0a"],
-            "{}",
-            t.label
-        );
-        assert_eq!(
-            serials(IssuedFilter {
-                limit: Some(2),
-                ..Default::default()
-            })
-            .await,
-            ["09", "0d"],
-            "{}",
-            t.label
-        );
-        assert_eq!(
-            serials(IssuedFilter {
-                kind: Some(IssuedKind::UseLicense),
-                limit: Some(2),
-                ..Default::default()
-            })
-            .await,
-            ["09", "0d"],
-            "{}",
-            t.label
-        );
-        // Through the expiry index: the SLCs, which expire within two years, newest first.
-        assert_eq!(
-            serials(IssuedFilter {
-                expiring_before: Some(at + Duration::days(730)),
-                ..Default::default()
-            })
-            .await,
-            ["0c", "0a"],
-            "{}",
-            t.label
-        );
-        assert_eq!(
-            serials(IssuedFilter {
-                kind: Some(IssuedKind::UseLicense),
-                expiring_before: Some(at + Duration::days(730)),
-                ..Default::default()
-            })
-            .await,
-            Vec::<String>::new(),
-            "{}",
-            t.label
-        );
+                .collect();
+            assert_eq!(serials, expected, "{}: {filter:?}", t.label);
+        }
     }
 }
 
